@@ -1,0 +1,119 @@
+/**
+ * One Keycloak node: its environment (database, clustering, hostname, proxy, bootstrap admin) and its
+ * container arguments. Nothing here depends on the number of nodes.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    ClusterPlan,
+    JGROUPS_BIND_PORT,
+    KEYCLOAK_HTTP_PORT,
+    KEYCLOAK_MANAGEMENT_PORT,
+    KEYCLOAK_NODES_ALIAS,
+    NodePlan,
+    POSTGRES_ALIAS,
+    POSTGRES_PORT,
+} from "./addressPlan";
+import type { ClusterSettings } from "./config";
+import { httpProbeTest } from "./healthcheck";
+import { clusterLabels } from "./labels";
+
+export interface NodeSecrets {
+    databasePassword: string;
+    adminPassword: string;
+}
+
+/** The node's environment as a name → value map (secrets included: handle the result as secret). */
+export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, node: NodePlan, secrets: NodeSecrets): Record<string, string> {
+    const env: Record<string, string> = {
+        KC_DB: "postgres",
+        KC_DB_URL_HOST: POSTGRES_ALIAS,
+        KC_DB_URL_PORT: String(POSTGRES_PORT),
+        KC_DB_URL_DATABASE: settings.databaseName,
+        KC_DB_USERNAME: settings.databaseUser,
+        KC_DB_PASSWORD: secrets.databasePassword,
+
+        // Clustering: discovery through the shared database (no multicast), transport bound to this
+        // node's own address on the cluster network rather than whatever interface SITE_LOCAL picks.
+        KC_CACHE: "ispn",
+        KC_CACHE_STACK: "jdbc-ping",
+        KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS: node.address,
+        KC_CACHE_EMBEDDED_NETWORK_BIND_PORT: String(JGROUPS_BIND_PORT),
+        // What other members dial; equal to the bind settings on one host, distinct once nodes span hosts.
+        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_ADDRESS: node.address,
+        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_PORT: String(JGROUPS_BIND_PORT),
+        KC_SPI_CACHE_EMBEDDED__DEFAULT__NODE_NAME: node.containerName,
+
+        KC_HEALTH_ENABLED: "true",
+        KC_METRICS_ENABLED: "true",
+
+        // TLS is terminated in front of the cluster (or not at all on a laptop); nodes speak HTTP.
+        KC_HTTP_ENABLED: "true",
+        KC_HTTP_PORT: String(KEYCLOAK_HTTP_PORT),
+        // One public URL for every node, so a token issued through the load balancer is valid on each
+        // node; backchannel URLs follow the request so nodes also work on their own ports.
+        KC_HOSTNAME: settings.hostname,
+        KC_HOSTNAME_BACKCHANNEL_DYNAMIC: String(/^https?:\/\//i.test(settings.hostname)),
+        KC_PROXY_HEADERS: "xforwarded",
+        // Only the load balancer may claim a client address or host for a request.
+        KC_PROXY_TRUSTED_ADDRESSES: plan.loadBalancer.address,
+
+        KC_BOOTSTRAP_ADMIN_USERNAME: settings.adminUsername,
+        KC_BOOTSTRAP_ADMIN_PASSWORD: secrets.adminPassword,
+    };
+    if (!settings.adminThroughLoadBalancer) {
+        // The load balancer refuses /admin/, so the console lives on each node's own port.
+        env.KC_HOSTNAME_ADMIN = node.url;
+    }
+    return env;
+}
+
+/** `KEY=value` list in a stable order, as Docker takes it. */
+export function envList(env: Record<string, string>): string[] {
+    return Object.keys(env)
+        .sort()
+        .map((key) => `${key}=${env[key]}`);
+}
+
+export interface KeycloakNodeInputs {
+    settings: ClusterSettings;
+    plan: ClusterPlan;
+    node: NodePlan;
+    imageId: pulumi.Input<string>;
+    networkName: pulumi.Input<string>;
+    databasePassword: pulumi.Input<string>;
+    adminPassword: pulumi.Input<string>;
+}
+
+export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.ContainerArgs {
+    const { settings, plan, node } = inputs;
+    const envs = pulumi.secret(
+        pulumi
+            .all([inputs.databasePassword, inputs.adminPassword])
+            .apply(([databasePassword, adminPassword]) => envList(keycloakNodeEnv(settings, plan, node, { databasePassword, adminPassword }))),
+    );
+    return {
+        name: node.containerName,
+        hostname: node.containerName,
+        image: inputs.imageId,
+        command: ["start"],
+        envs,
+        networksAdvanced: [{ name: inputs.networkName, ipv4Address: node.address, aliases: [KEYCLOAK_NODES_ALIAS] }],
+        // Only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private network.
+        ports: [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: settings.bindAddress, protocol: "tcp" }],
+        healthcheck: {
+            tests: httpProbeTest(KEYCLOAK_MANAGEMENT_PORT, "/health/ready"),
+            interval: "5s",
+            timeout: "5s",
+            retries: 3,
+            // The first start of the official image re-augments Keycloak for our build options.
+            startPeriod: "180s",
+        },
+        restart: "unless-stopped",
+        wait: true,
+        waitTimeout: settings.startupTimeoutSeconds,
+        // Time to leave the JGroups view and hand over cache entries before being killed.
+        destroyGraceSeconds: 30,
+        labels: [...clusterLabels(settings.clusterName, "keycloak"), { label: "keycloak-cluster.node", value: String(node.index) }],
+    };
+}

@@ -1,0 +1,68 @@
+/** PostgreSQL: the shared state of the cluster (realms, users, persistent sessions, JGroups discovery). */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPlan, POSTGRES_ALIAS, POSTGRES_PORT } from "./addressPlan";
+import type { ClusterSettings } from "./config";
+import { clusterLabels } from "./labels";
+
+/** Where the official image keeps its data (PostgreSQL 17 and older). */
+export const POSTGRES_DATA_PATH = "/var/lib/postgresql/data";
+
+export function postgresEnv(settings: ClusterSettings, password: string): Record<string, string> {
+    return {
+        POSTGRES_USER: settings.databaseUser,
+        POSTGRES_PASSWORD: password,
+        POSTGRES_DB: settings.databaseName,
+    };
+}
+
+/**
+ * Healthy only when the real server accepts TCP connections for our database: the official image's
+ * first-start init server listens on no TCP address, so it cannot turn the check green too early.
+ */
+export function postgresHealthTest(settings: ClusterSettings): string[] {
+    return ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(POSTGRES_PORT), "-U", settings.databaseUser, "-d", settings.databaseName];
+}
+
+export interface PostgresInputs {
+    settings: ClusterSettings;
+    plan: ClusterPlan;
+    imageId: pulumi.Input<string>;
+    networkName: pulumi.Input<string>;
+    volumeName: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+}
+
+export function postgresContainerArgs(inputs: PostgresInputs): docker.ContainerArgs {
+    const { settings, plan } = inputs;
+    const envs = pulumi.secret(
+        pulumi.output(inputs.password).apply((password) =>
+            Object.entries(postgresEnv(settings, password)).map(([key, value]) => `${key}=${value}`),
+        ),
+    );
+    return {
+        name: plan.postgres.containerName,
+        hostname: plan.postgres.containerName,
+        image: inputs.imageId,
+        envs,
+        volumes: [{ volumeName: inputs.volumeName, containerPath: POSTGRES_DATA_PATH }],
+        networksAdvanced: [{ name: inputs.networkName, ipv4Address: plan.postgres.address, aliases: [POSTGRES_ALIAS] }],
+        ports:
+            settings.databaseHostPort === undefined
+                ? []
+                : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }],
+        healthcheck: {
+            tests: postgresHealthTest(settings),
+            interval: "5s",
+            timeout: "5s",
+            retries: 5,
+            startPeriod: "60s",
+        },
+        restart: "unless-stopped",
+        wait: true,
+        waitTimeout: settings.startupTimeoutSeconds,
+        // A clean shutdown checkpoint instead of crash recovery on the next start.
+        destroyGraceSeconds: 60,
+        labels: clusterLabels(settings.clusterName, "postgres"),
+    };
+}

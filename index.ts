@@ -1,0 +1,29 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterConfigError, readStackConfig, resolveSettings } from "./components/config";
+import { KeycloakCluster } from "./components/keycloakCluster";
+
+function readArgs() {
+    try {
+        const args = readStackConfig(pulumi.runtime.allConfig());
+        return { args, clusterName: resolveSettings(args).clusterName };
+    } catch (error) {
+        // RunError prints the message alone, without a stack trace.
+        if (error instanceof ClusterConfigError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
+const { args, clusterName } = readArgs();
+const cluster = new KeycloakCluster(clusterName, args);
+
+export const loadBalancerUrl = cluster.loadBalancerUrl;
+export const publicUrl = cluster.publicUrl;
+export const nodeUrls = cluster.nodeUrls;
+export const adminConsoleUrl = cluster.adminConsoleUrl;
+export const adminUsername = cluster.adminUsername;
+export const adminPassword = cluster.adminPassword;
+export const networkName = cluster.networkName;
+export const nodeContainerNames = cluster.nodeContainerNames;
+export const postgresContainerName = cluster.postgresContainerName;
+export const loadBalancerContainerName = cluster.loadBalancerContainerName;
+export const databaseVolumeName = cluster.databaseVolumeName;

@@ -1,0 +1,206 @@
+/**
+ * Runs the Pulumi program under the SDK's mocks and records what it declares: every resource with its
+ * inputs (secrets unwrapped, but remembered as secret), its resource options and dependencies, and the
+ * stack outputs. Unit tests assert on this; the end-to-end harness applies it to a real Docker engine.
+ */
+import type * as PulumiModule from "@pulumi/pulumi";
+import { isDeepStrictEqual } from "node:util";
+
+type Pulumi = typeof PulumiModule;
+
+/** Marker the SDK uses on the wire for secret values. */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface DeclaredResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Name of the parent resource ("" for none). */
+    parent: string;
+    custom: boolean;
+    /** Inputs as the program declared them, secrets unwrapped. */
+    inputs: Record<string, unknown>;
+    /** Top-level input names whose value was (or contained) a secret. */
+    secretInputs: string[];
+    /** Names of the resources this one depends on (explicit dependsOn and input dependencies). */
+    dependsOn: string[];
+    deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    /** What the mocked provider returned as the resource's state, secrets unwrapped. */
+    outputs: Record<string, unknown>;
+}
+
+export interface Declaration {
+    resources: DeclaredResource[];
+    stackOutputs: Record<string, unknown>;
+    /** Names of stack outputs that are secret. */
+    secretStackOutputs: string[];
+}
+
+/** Provider behaviour the mocks need: values a real provider would compute. */
+export interface ProviderFake {
+    /** Value of RandomPassword.result for a new password. */
+    password(name: string, inputs: Record<string, unknown>): string | Promise<string>;
+    /** Image id RemoteImage reports for an image reference. */
+    imageId(imageName: string): string | Promise<string>;
+}
+
+/** Deterministic fakes for unit tests. */
+export const unitProviderFake: ProviderFake = {
+    password: (name) => `generated-${name}`,
+    imageId: (imageName) => `sha256:fake-${imageName}`,
+};
+
+function unwrapSecrets(value: unknown): { value: unknown; secret: boolean } {
+    if (Array.isArray(value)) {
+        const items = value.map(unwrapSecrets);
+        return { value: items.map((item) => item.value), secret: items.some((item) => item.secret) };
+    }
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[SIG_KEY] === SECRET_SIG) {
+            return { value: unwrapSecrets(record.value).value, secret: true };
+        }
+        let secret = false;
+        const plain: Record<string, unknown> = {};
+        for (const [key, child] of Object.entries(record)) {
+            const unwrapped = unwrapSecrets(child);
+            secret ||= unwrapped.secret;
+            plain[key] = unwrapped.value;
+        }
+        return { value: plain, secret };
+    }
+    return { value, secret: false };
+}
+
+function secret(value: unknown) {
+    return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+function nameOfUrn(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+export interface DeclareOptions {
+    /** The `@pulumi/pulumi` module instance the program will load (matters under jest's module isolation). */
+    pulumi: Pulumi;
+    /** Stack config with namespaced keys, e.g. `{ "keycloak-cluster:replicas": "3" }`. */
+    config: Record<string, string>;
+    /** Loads the program (e.g. `() => require("../../index")`) and returns its exports. */
+    loadProgram: () => Record<string, unknown>;
+    fake?: ProviderFake;
+    /**
+     * The state of the last deployment: a resource with the same name and inputs keeps its outputs, as
+     * the Pulumi engine would keep it untouched (so generated passwords are not regenerated).
+     */
+    prior?: Declaration;
+    project?: string;
+    stack?: string;
+}
+
+export async function declare(options: DeclareOptions): Promise<Declaration> {
+    const { pulumi } = options;
+    const fake = options.fake ?? unitProviderFake;
+    const priorByUrn = new Map((options.prior?.resources ?? []).map((resource) => [resource.urn, resource]));
+    const resources: DeclaredResource[] = [];
+
+    const mocks: PulumiModule.runtime.Mocks = {
+        async newResource(args) {
+            const inputs = unwrapSecrets(args.inputs).value as Record<string, unknown>;
+            const id = `${args.name}-id`;
+            const previous = [...priorByUrn.values()].find((resource) => resource.name === args.name && resource.type === args.type);
+            if (previous && isDeepStrictEqual(previous.inputs, inputs)) {
+                const state = { ...previous.outputs };
+                if (args.type === "random:index/randomPassword:RandomPassword") state.result = secret(state.result);
+                return { id, state };
+            }
+            switch (args.type) {
+                case "random:index/randomPassword:RandomPassword":
+                    return { id, state: { ...args.inputs, result: secret(await fake.password(args.name, inputs)) } };
+                case "docker:index/remoteImage:RemoteImage":
+                    return { id, state: { ...args.inputs, imageId: await fake.imageId(String(inputs.name)), repoDigest: "" } };
+                default:
+                    return { id, state: args.inputs };
+            }
+        },
+        call(args) {
+            throw new Error(`The program made an unexpected provider call: ${args.token}`);
+        },
+    };
+
+    await pulumi.runtime.setMocks(mocks, options.project ?? "keycloak-cluster", options.stack ?? "test", false);
+    pulumi.runtime.setAllConfig(options.config);
+
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(request: RegisterResourceRequest, callback: (error: unknown, response: unknown) => void): void;
+    };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        register(request, (error, response) => {
+            if (!error) {
+                const urn = (response as { getUrn(): string }).getUrn();
+                const raw = request.getObject().toJavaScript() as Record<string, unknown>;
+                const inputs: Record<string, unknown> = {};
+                const secretInputs: string[] = [];
+                for (const [key, value] of Object.entries(raw)) {
+                    const unwrapped = unwrapSecrets(value);
+                    inputs[key] = unwrapped.value;
+                    if (unwrapped.secret) secretInputs.push(key);
+                }
+                const state = unwrapSecrets((response as { getObject(): { toJavaScript(): unknown } }).getObject().toJavaScript());
+                resources.push({
+                    urn,
+                    type: request.getType(),
+                    name: request.getName(),
+                    parent: request.getParent() ? nameOfUrn(request.getParent()) : "",
+                    custom: request.getCustom(),
+                    inputs,
+                    secretInputs: secretInputs.sort(),
+                    dependsOn: [...new Set(request.getDependenciesList().map(nameOfUrn))].sort(),
+                    deleteBeforeReplace: request.getDeletebeforereplace(),
+                    retainOnDelete: request.getRetainondelete() === true,
+                    outputs: state.value as Record<string, unknown>,
+                });
+            }
+            callback(error, response);
+        });
+    };
+
+    const exported = options.loadProgram();
+    const stackOutputs: Record<string, unknown> = {};
+    const secretStackOutputs: string[] = [];
+    for (const [key, value] of Object.entries(exported)) {
+        if (!pulumi.Output.isInstance(value)) continue;
+        stackOutputs[key] = await new Promise((resolve) => value.apply((resolved) => resolve(resolved)));
+        if (await pulumi.isSecret(value)) secretStackOutputs.push(key);
+    }
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    resources.sort((a, b) => a.urn.localeCompare(b.urn));
+    return { resources, stackOutputs, secretStackOutputs: secretStackOutputs.sort() };
+}
+
+interface RegisterResourceRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getCustom(): boolean;
+    getObject(): { toJavaScript(): unknown };
+    getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getRetainondelete(): boolean | undefined;
+}
+
+/** Resources of one type, in declaration order. */
+export function ofType(declaration: Declaration, type: string): DeclaredResource[] {
+    return declaration.resources.filter((resource) => resource.type === type);
+}
+
+export const TYPES = {
+    container: "docker:index/container:Container",
+    network: "docker:index/network:Network",
+    volume: "docker:index/volume:Volume",
+    remoteImage: "docker:index/remoteImage:RemoteImage",
+    randomPassword: "random:index/randomPassword:RandomPassword",
+    cluster: "keycloak-cluster:index:KeycloakCluster",
+} as const;
