@@ -33,7 +33,7 @@ export interface KeycloakClusterArgs {
     postgresImage?: string;
     /** HAProxy image (must behave like the official image). Default `haproxy:3.0`. */
     loadBalancerImage?: string;
-    /** Public URL (or bare hostname) of Keycloak, used for token issuers and redirects. Default `http://localhost:<loadBalancerPort>` (the bind address instead of `localhost` when it is a specific non-loopback address). */
+    /** Public URL (or bare hostname) of Keycloak, used for token issuers and redirects. Default `""`: `http://localhost:<loadBalancerPort>` (the bind address instead of `localhost` when it is a specific non-loopback address). */
     hostname?: string;
     /** Username of the bootstrap (temporary) admin in the master realm. Default `admin`. */
     adminUsername?: string;
@@ -45,7 +45,7 @@ export interface KeycloakClusterArgs {
     adminThroughLoadBalancer?: boolean;
     /** Keep the PostgreSQL data volume when the stack is destroyed. Default `true`. */
     retainDatabaseVolume?: boolean;
-    /** Publish PostgreSQL on this host port (on `bindAddress`). Default: not published. */
+    /** Publish PostgreSQL on this host port (on `bindAddress`). Default `0`: not published. */
     databaseHostPort?: number;
     /** How long `pulumi up` waits for each container to become healthy, in seconds (30 to 3600). Default `300`. */
     startupTimeoutSeconds?: number;
@@ -77,8 +77,8 @@ type SettingType = "integer" | "string" | "boolean";
 
 interface SettingSpec {
     type: SettingType;
-    /** Undefined where the default is derived from other settings (or "not set"). */
-    default: string | number | boolean | undefined;
+    /** Pulumi.yaml declares the same default; "" and 0 stand for "derived" and "not set" where a setting has no value of its own. */
+    default: string | number | boolean;
     description: string;
 }
 
@@ -92,13 +92,13 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     keycloakImage: { type: "string", default: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, description: "Keycloak image." },
     postgresImage: { type: "string", default: "postgres:17", description: "PostgreSQL image (official-image compatible)." },
     loadBalancerImage: { type: "string", default: "haproxy:3.0", description: "HAProxy image (official-image compatible)." },
-    hostname: { type: "string", default: undefined, description: "Public URL or hostname of Keycloak; default http://localhost:<loadBalancerPort>." },
+    hostname: { type: "string", default: "", description: "Public URL or hostname of Keycloak; empty means http://localhost:<loadBalancerPort>." },
     adminUsername: { type: "string", default: "admin", description: "Bootstrap admin username (master realm)." },
     databaseName: { type: "string", default: "keycloak", description: "PostgreSQL database name." },
     databaseUser: { type: "string", default: "keycloak", description: "PostgreSQL user for Keycloak." },
     adminThroughLoadBalancer: { type: "boolean", default: false, description: "Expose the admin console (/admin/) through the load balancer." },
     retainDatabaseVolume: { type: "boolean", default: true, description: "Keep the PostgreSQL data volume on pulumi destroy." },
-    databaseHostPort: { type: "integer", default: undefined, description: "Publish PostgreSQL on this host port; default not published." },
+    databaseHostPort: { type: "integer", default: 0, description: "Publish PostgreSQL on this host port; 0 means not published." },
     startupTimeoutSeconds: { type: "integer", default: 300, description: "Seconds pulumi up waits for each container to be healthy (30 to 3600)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
 };
@@ -158,7 +158,6 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
 
     const integer = (key: SettingKey, min: number, max: number, allowed: string): number | undefined => {
         const value = valueOf(key);
-        if (value === undefined) return undefined;
         if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
             problems.push(`${describe(key, value)}: must be ${allowed}`);
             return undefined;
@@ -211,7 +210,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
 
     const basePort = port("basePort");
     const loadBalancerPort = port("loadBalancerPort");
-    const databaseHostPort = port("databaseHostPort");
+    const databaseHostPort = valueOf("databaseHostPort") === 0 ? undefined : port("databaseHostPort");
 
     const capacityLimits: string[] = [`${MAX_REPLICAS} (the program's limit)`];
     let capacity = MAX_REPLICAS;
@@ -244,7 +243,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
 
     const hostnameValue = valueOf("hostname");
     let hostname = "";
-    if (hostnameValue === undefined) {
+    if (hostnameValue === "") {
         if (bindAddress !== undefined && loadBalancerPort !== undefined) hostname = `http://${publicHost(bindAddress)}:${loadBalancerPort}`;
     } else if (typeof hostnameValue !== "string" || !isHostnameOrUrl(hostnameValue)) {
         problems.push(`${describe("hostname", hostnameValue)}: must be a hostname (sso.example.com) or an http(s) URL without query or fragment (https://sso.example.com)`);

@@ -129,7 +129,9 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
         },
     };
 
-    await pulumi.runtime.setMocks(mocks, options.project ?? "keycloak-cluster", options.stack ?? "test", false);
+    // Everything up to loading the program runs synchronously, so a caller can wrap this call in
+    // jest.isolateModules and the program gets that fresh module registry.
+    const mocksSet = pulumi.runtime.setMocks(mocks, options.project ?? "keycloak-cluster", options.stack ?? "test", false);
     pulumi.runtime.setAllConfig(options.config);
 
     const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -168,6 +170,7 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
     };
 
     const exported = options.loadProgram();
+    await mocksSet;
     const stackOutputs: Record<string, unknown> = {};
     const secretStackOutputs: string[] = [];
     for (const [key, value] of Object.entries(exported)) {

@@ -1,0 +1,220 @@
+import { Declaration, DeclaredResource, ofType, TYPES } from "../support/declaration";
+import { declareStack } from "./programUnderMocks";
+
+type Container = DeclaredResource & {
+    inputs: {
+        name: string;
+        envs?: string[];
+        ports?: { internal: number; external: number; ip: string; protocol: string }[];
+        networksAdvanced: { name: string; ipv4Address: string; aliases?: string[] }[];
+        healthcheck?: { tests: string[]; interval: string; timeout: string; retries: number };
+        restart: string;
+        wait: boolean;
+        uploads?: { file: string; content: string }[];
+        volumes?: { volumeName: string; containerPath: string }[];
+    };
+};
+
+const containers = (declaration: Declaration) => ofType(declaration, TYPES.container) as Container[];
+const byName = (declaration: Declaration) => new Map(declaration.resources.map((resource) => [resource.name, resource]));
+const envOf = (container: Container) => Object.fromEntries((container.inputs.envs ?? []).map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+const nodeNames = (count: number) => Array.from({ length: count }, (_, i) => `keycloak-node-${i + 1}`);
+
+describe("resources declared", () => {
+    test.each([1, 2, 3, 5])("replicas=%i: network, volume, database, %i nodes, load balancer, images and two passwords", async (replicas) => {
+        const declaration = await declareStack({ replicas });
+        expect(declaration.resources.map((resource) => `${resource.type} ${resource.name}`).sort()).toEqual(
+            [
+                `${TYPES.cluster} keycloak`,
+                `${TYPES.network} keycloak-network`,
+                `${TYPES.volume} keycloak-postgres-data`,
+                `${TYPES.remoteImage} keycloak-keycloak-image`,
+                `${TYPES.remoteImage} keycloak-postgres-image`,
+                `${TYPES.remoteImage} keycloak-load-balancer-image`,
+                `${TYPES.randomPassword} keycloak-database-password`,
+                `${TYPES.randomPassword} keycloak-admin-password`,
+                `${TYPES.container} keycloak-postgres`,
+                `${TYPES.container} keycloak-load-balancer`,
+                ...nodeNames(replicas).map((name) => `${TYPES.container} ${name}`),
+            ].sort(),
+        );
+        for (const resource of declaration.resources) {
+            if (resource.type !== TYPES.cluster) expect({ name: resource.name, parent: resource.parent }).toEqual({ name: resource.name, parent: "keycloak" });
+        }
+    });
+
+    test("official images by default", async () => {
+        const images = ofType(await declareStack(), TYPES.remoteImage).map((image) => image.inputs);
+        expect(images).toEqual(
+            expect.arrayContaining([
+                { name: "quay.io/keycloak/keycloak:26.7.3", keepLocally: true },
+                { name: "postgres:17", keepLocally: true },
+                { name: "haproxy:3.0", keepLocally: true },
+            ]),
+        );
+    });
+
+    test("a bad setting stops the program before any resource is declared", async () => {
+        const attempt = declareStack({ replicas: 0, replica: 3 });
+        await expect(attempt).rejects.toThrow(/keycloak-cluster:replica is not a setting of this program; valid keys: /);
+        await expect(declareStack({ replicas: "many" })).rejects.toThrow(/replicas = "many": must be a whole number/);
+    });
+});
+
+describe("scaling touches only the delta", () => {
+    const comparable = (resource: DeclaredResource) => JSON.stringify({ inputs: resource.inputs, dependsOn: resource.dependsOn, deleteBeforeReplace: resource.deleteBeforeReplace, retainOnDelete: resource.retainOnDelete, parent: resource.parent });
+
+    test.each([1, 2, 3, 4])("k=%i -> k+1 adds exactly one node and changes nothing else; k+1 -> k removes exactly it", async (k) => {
+        const [small, large] = [await declareStack({ replicas: k }), await declareStack({ replicas: k + 1 })];
+        const smallByName = byName(small);
+        const largeByName = byName(large);
+        // Scale-out creates what only the larger declaration has; scale-in deletes exactly the same.
+        const onlyInLarger = [...largeByName.keys()].filter((name) => !smallByName.has(name));
+        expect(onlyInLarger).toEqual([`keycloak-node-${k + 1}`]);
+        expect([...smallByName.keys()].filter((name) => !largeByName.has(name))).toEqual([]);
+        for (const [name, resource] of smallByName) {
+            expect({ name, state: comparable(largeByName.get(name)!) }).toEqual({ name, state: comparable(resource) });
+        }
+    });
+});
+
+describe("ports", () => {
+    test("one HTTP port per node from basePort, plus the load balancer; all unique and on bindAddress", async () => {
+        const declaration = await declareStack({ replicas: 4, basePort: 9080, loadBalancerPort: 9000, bindAddress: "127.0.0.2" });
+        const published = containers(declaration).flatMap((container) => (container.inputs.ports ?? []).map((port) => ({ container: container.inputs.name, ...port })));
+        expect(published.sort((a, b) => a.external - b.external)).toEqual([
+            { container: "keycloak-lb", internal: 8080, external: 9000, ip: "127.0.0.2", protocol: "tcp" },
+            { container: "keycloak-keycloak-1", internal: 8080, external: 9080, ip: "127.0.0.2", protocol: "tcp" },
+            { container: "keycloak-keycloak-2", internal: 8080, external: 9081, ip: "127.0.0.2", protocol: "tcp" },
+            { container: "keycloak-keycloak-3", internal: 8080, external: 9082, ip: "127.0.0.2", protocol: "tcp" },
+            { container: "keycloak-keycloak-4", internal: 8080, external: 9083, ip: "127.0.0.2", protocol: "tcp" },
+        ]);
+    });
+
+    test("management, JGroups, stats and PostgreSQL ports are never published by default", async () => {
+        const published = containers(await declareStack({ replicas: 3 })).flatMap((container) => (container.inputs.ports ?? []).map((port) => port.internal));
+        for (const privatePort of [9000, 7800, 57800, 8404, 5432]) expect(published).not.toContain(privatePort);
+    });
+
+    test("PostgreSQL is published only when databaseHostPort is set", async () => {
+        const postgres = byName(await declareStack({ databaseHostPort: 15432 })).get("keycloak-postgres") as Container;
+        expect(postgres.inputs.ports).toEqual([{ internal: 5432, external: 15432, ip: "127.0.0.1", protocol: "tcp" }]);
+    });
+});
+
+describe("network and clustering", () => {
+    test("a dedicated bridge network with the configured subnet; every container on a static address inside it", async () => {
+        const declaration = await declareStack({ replicas: 3, subnet: "10.77.1.0/24", clusterName: "iam" });
+        const [network] = ofType(declaration, TYPES.network);
+        expect(network.inputs).toMatchObject({ name: "iam-net", driver: "bridge", ipamConfigs: [{ subnet: "10.77.1.0/24", gateway: "10.77.1.1" }] });
+        const addresses = containers(declaration).map((container) => container.inputs.networksAdvanced[0].ipv4Address);
+        expect(new Set(addresses).size).toBe(addresses.length);
+        for (const container of containers(declaration)) {
+            expect(container.inputs.networksAdvanced).toHaveLength(1);
+            expect(container.inputs.networksAdvanced[0].name).toBe("iam-net");
+            expect(container.inputs.networksAdvanced[0].ipv4Address).toMatch(/^10\.77\.1\.\d+$/);
+        }
+    });
+
+    test("each node binds JGroups to its own network address and carries the alias the load balancer resolves", async () => {
+        const nodes = containers(await declareStack({ replicas: 3 })).filter((container) => container.name.startsWith("keycloak-node-"));
+        for (const node of nodes) {
+            const env = envOf(node);
+            expect(env.KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS).toBe(node.inputs.networksAdvanced[0].ipv4Address);
+            expect(env.KC_CACHE_STACK).toBe("jdbc-ping");
+            expect(node.inputs.networksAdvanced[0].aliases).toEqual(["keycloak-nodes"]);
+        }
+        expect(new Set(nodes.map((node) => envOf(node).KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS)).size).toBe(3);
+    });
+
+    test("nodes run in production mode and start only after PostgreSQL is healthy", async () => {
+        const declaration = await declareStack({ replicas: 2 });
+        const postgres = byName(declaration).get("keycloak-postgres") as Container;
+        expect(postgres.inputs.wait).toBe(true);
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
+            expect((node.inputs as unknown as { command: string[] }).command).toEqual(["start"]);
+            expect(node.dependsOn).toContain("keycloak-postgres");
+            expect(node.inputs.wait).toBe(true);
+        }
+    });
+});
+
+describe("health, restart and replacement", () => {
+    test("every container has a healthcheck, restarts unless stopped, and is replaced delete-first", async () => {
+        for (const container of containers(await declareStack({ replicas: 2 }))) {
+            expect(container.inputs.healthcheck?.tests.length).toBeGreaterThan(1);
+            expect(container.inputs.restart).toBe("unless-stopped");
+            expect(container.deleteBeforeReplace).toBe(true);
+        }
+    });
+
+    test("the load balancer gets the rendered haproxy.cfg at the official image's path", async () => {
+        const lb = byName(await declareStack()).get("keycloak-load-balancer") as Container;
+        expect(lb.inputs.uploads).toHaveLength(1);
+        expect(lb.inputs.uploads![0].file).toBe("/usr/local/etc/haproxy/haproxy.cfg");
+        expect(lb.inputs.uploads![0].content).toContain("server-template node 1-32 keycloak-nodes:8080");
+    });
+
+    test("PostgreSQL keeps its data in the named volume, retained on destroy by default", async () => {
+        const declaration = await declareStack();
+        const postgres = byName(declaration).get("keycloak-postgres") as Container;
+        expect(postgres.inputs.volumes).toEqual([{ volumeName: "keycloak-pgdata", containerPath: "/var/lib/postgresql/data" }]);
+        expect(byName(declaration).get("keycloak-postgres-data")!.retainOnDelete).toBe(true);
+        expect(byName(await declareStack({ retainDatabaseVolume: false })).get("keycloak-postgres-data")!.retainOnDelete).toBe(false);
+    });
+});
+
+describe("secrets", () => {
+    test("passwords are generated, used, and secret wherever they appear", async () => {
+        const declaration = await declareStack({ replicas: 2 });
+        const resources = byName(declaration);
+        const postgres = resources.get("keycloak-postgres") as Container;
+        expect(envOf(postgres).POSTGRES_PASSWORD).toBe("generated-keycloak-database-password");
+        for (const node of nodeNames(2).map((name) => resources.get(name) as Container)) {
+            expect(envOf(node).KC_DB_PASSWORD).toBe("generated-keycloak-database-password");
+            expect(envOf(node).KC_BOOTSTRAP_ADMIN_PASSWORD).toBe("generated-keycloak-admin-password");
+            expect(node.secretInputs).toContain("envs");
+        }
+        expect(postgres.secretInputs).toContain("envs");
+        expect(resources.get("keycloak-admin-password")!.inputs).toMatchObject({ length: 32, special: false });
+    });
+
+    test("no password appears in a non-secret input or output", async () => {
+        const declaration = await declareStack({ replicas: 2 });
+        for (const resource of declaration.resources) {
+            for (const [key, value] of Object.entries(resource.inputs)) {
+                if (resource.secretInputs.includes(key)) continue;
+                expect({ resource: resource.name, key, value: JSON.stringify(value) }).not.toEqual(expect.objectContaining({ value: expect.stringContaining("generated-") }));
+            }
+        }
+        for (const [key, value] of Object.entries(declaration.stackOutputs)) {
+            if (declaration.secretStackOutputs.includes(key)) continue;
+            expect(JSON.stringify(value)).not.toContain("generated-");
+        }
+    });
+});
+
+describe("stack outputs", () => {
+    test("URLs, names and the admin credentials, the password as a secret", async () => {
+        const declaration = await declareStack({ replicas: 3 });
+        expect(declaration.stackOutputs).toEqual({
+            loadBalancerUrl: "http://localhost:8000",
+            publicUrl: "http://localhost:8000",
+            nodeUrls: ["http://localhost:8080", "http://localhost:8081", "http://localhost:8082"],
+            adminConsoleUrl: "http://localhost:8080/admin/",
+            adminUsername: "admin",
+            adminPassword: "generated-keycloak-admin-password",
+            networkName: "keycloak-net",
+            nodeContainerNames: ["keycloak-keycloak-1", "keycloak-keycloak-2", "keycloak-keycloak-3"],
+            postgresContainerName: "keycloak-postgres",
+            loadBalancerContainerName: "keycloak-lb",
+            databaseVolumeName: "keycloak-pgdata",
+        });
+        expect(declaration.secretStackOutputs).toEqual(["adminPassword"]);
+    });
+
+    test("with admin through the load balancer the console URL is the public one", async () => {
+        const declaration = await declareStack({ adminThroughLoadBalancer: true, hostname: "https://sso.example.com/" });
+        expect(declaration.stackOutputs.adminConsoleUrl).toBe("https://sso.example.com/admin/");
+    });
+});
