@@ -81,8 +81,9 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             replaceInPlace,
         );
 
-        const nodes = plan.nodes.map(
-            (node) =>
+        const nodes: docker.Container[] = [];
+        for (const node of plan.nodes) {
+            nodes.push(
                 new docker.Container(
                     `${name}-node-${node.index}`,
                     keycloakNodeContainerArgs({
@@ -95,9 +96,13 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                         adminPassword: adminPassword.result,
                     }),
                     // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy.
-                    { ...replaceInPlace, dependsOn: [postgres] },
+                    // Node 1 goes first: nodes creating the schema of an empty database at the same time race
+                    // (one exits with "relation databasechangelog already exists"). The others then start together.
+                    // dependsOn is an option, not an input, so scaling still touches only the added node.
+                    { ...replaceInPlace, dependsOn: node.index === 1 ? [postgres] : [postgres, nodes[0]] },
                 ),
-        );
+            );
+        }
 
         const loadBalancer = new docker.Container(
             `${name}-load-balancer`,

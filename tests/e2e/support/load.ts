@@ -1,0 +1,76 @@
+/**
+ * Bounded load through the load balancer while something breaks: concurrent clients, each alternating a
+ * refresh_token grant and a userinfo call, with a hard cap on requests and time.
+ */
+import { sleep } from "../harness/docker";
+import { json, refreshGrant, TokenSet, userinfo } from "./http";
+
+export interface LoadOptions {
+    baseUrl: string;
+    clientId: string;
+    /** One logged-in session per client. */
+    sessions: TokenSet[];
+    maxRequests: number;
+    maxMs: number;
+    /** Pause after each request; longer after a failure so an outage does not burn the request budget. */
+    pauseMs: number;
+    pauseAfterFailureMs: number;
+    /** Checked before every request: stop when it returns true. */
+    done: (result: LoadResult) => boolean;
+    /** Phase label per request (e.g. before/after the kill). */
+    phase: () => string;
+}
+
+export interface Failure {
+    /** Epoch ms the request was sent. */
+    at: number;
+    phase: string;
+    kind: "refresh" | "userinfo";
+    status: number;
+    body: string;
+}
+
+export interface LoadResult {
+    requests: number;
+    byPhase: Record<string, number>;
+    failures: Failure[];
+    latenciesMs: number[];
+    /** The newest tokens of each client (refreshed during the run). */
+    sessions: TokenSet[];
+    stoppedBy: "done" | "maxRequests" | "maxMs";
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+    const started = Date.now();
+    const result: LoadResult = { requests: 0, byPhase: {}, failures: [], latenciesMs: [], sessions: [...options.sessions], stoppedBy: "done" };
+    const stop = (): boolean => {
+        if (result.requests >= options.maxRequests) return (result.stoppedBy = "maxRequests"), true;
+        if (Date.now() - started >= options.maxMs) return (result.stoppedBy = "maxMs"), true;
+        return options.done(result);
+    };
+    const client = async (index: number) => {
+        let refreshNext = index % 2 === 0;
+        while (!stop()) {
+            const phase = options.phase();
+            result.requests++;
+            result.byPhase[phase] = (result.byPhase[phase] ?? 0) + 1;
+            const sent = Date.now();
+            const tokens = result.sessions[index];
+            const response = refreshNext ? await refreshGrant(options.baseUrl, options.clientId, tokens.refresh_token) : await userinfo(options.baseUrl, tokens.access_token);
+            result.latenciesMs.push(Date.now() - sent);
+            const ok = response.status === 200;
+            if (ok && refreshNext) result.sessions[index] = json<TokenSet>(response);
+            if (!ok) result.failures.push({ at: sent, phase, kind: refreshNext ? "refresh" : "userinfo", status: response.status, body: response.text.slice(0, 160) });
+            refreshNext = !refreshNext;
+            await sleep(ok ? options.pauseMs : options.pauseAfterFailureMs);
+        }
+    };
+    await Promise.all(options.sessions.map((_, index) => client(index)));
+    return result;
+}
+
+export function percentile(values: number[], p: number): number | undefined {
+    if (values.length === 0) return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
