@@ -22,6 +22,7 @@ export const nodeUrls = cluster.nodeUrls;
 export const adminConsoleUrl = cluster.adminConsoleUrl;
 export const adminUsername = cluster.adminUsername;
 export const adminPassword = cluster.adminPassword;
+export const databasePassword = cluster.databasePassword;
 export const networkName = cluster.networkName;
 export const nodeContainerNames = cluster.nodeContainerNames;
 export const postgresContainerName = cluster.postgresContainerName;

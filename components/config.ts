@@ -49,6 +49,16 @@ export interface KeycloakClusterArgs {
     databaseHostPort?: number;
     /** How long `pulumi up` waits for each container to become healthy, in seconds (30 to 3600). Default `300`. */
     startupTimeoutSeconds?: number;
+    /**
+     * PostgreSQL password (set it as a secret). Default `""`: generated. Set it to keep using a retained data
+     * volume after a destroy: PostgreSQL keeps the password it was initialised with.
+     */
+    databasePassword?: string;
+    /**
+     * Bootstrap admin password (set it as a secret). Default `""`: generated. Keycloak creates the bootstrap
+     * admin only on an empty database, so on a reused volume the earlier password stays valid.
+     */
+    adminPassword?: string;
 }
 
 /** {@link KeycloakClusterArgs} with every default applied and every value checked. */
@@ -70,6 +80,10 @@ export interface ClusterSettings {
     retainDatabaseVolume: boolean;
     databaseHostPort: number | undefined;
     startupTimeoutSeconds: number;
+    /** "" means: generate one. */
+    databasePassword: string;
+    /** "" means: generate one. */
+    adminPassword: string;
 }
 
 type SettingKey = keyof KeycloakClusterArgs;
@@ -80,6 +94,8 @@ interface SettingSpec {
     /** Pulumi.yaml declares the same default; "" and 0 stand for "derived" and "not set" where a setting has no value of its own. */
     default: string | number | boolean;
     description: string;
+    /** Set with `pulumi config set --secret`; never shown in errors. */
+    secret?: true;
 }
 
 /** Every stack-config key, in the order the README and Pulumi.yaml list them. */
@@ -101,6 +117,8 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     databaseHostPort: { type: "integer", default: 0, description: "Publish PostgreSQL on this host port; 0 means not published." },
     startupTimeoutSeconds: { type: "integer", default: 300, description: "Seconds pulumi up waits for each container to be healthy (30 to 3600)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
+    databasePassword: { type: "string", default: "", secret: true, description: "PostgreSQL password; empty means generated. Set it to reuse a retained data volume." },
+    adminPassword: { type: "string", default: "", secret: true, description: "Bootstrap admin password; empty means generated." },
 };
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
@@ -147,7 +165,8 @@ function convertConfigValue(type: SettingType, raw: string): unknown {
 /** Applies every default and checks every value; throws one {@link ClusterConfigError} naming each bad setting. */
 export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const problems: string[] = [];
-    const describe = (key: SettingKey, value: unknown) => `${key} = ${JSON.stringify(value)}`;
+    const describe = (key: SettingKey, value: unknown) =>
+        SETTINGS[key].secret ? `${key} (secret, ${typeof value === "string" ? value.length : 0} characters, not shown)` : `${key} = ${JSON.stringify(value)}`;
     const given = args as Record<string, unknown>;
 
     for (const key of Object.keys(given)) {
@@ -196,6 +215,13 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const databaseUser = text("databaseUser", identifierPattern, identifierAllowed);
     const adminThroughLoadBalancer = boolean("adminThroughLoadBalancer");
     const retainDatabaseVolume = boolean("retainDatabaseVolume");
+    const password = (key: SettingKey): string => {
+        const value = valueOf(key);
+        if (value === "") return "";
+        return text(key, /^[\x21-\x7e]{16,128}$/, "empty (generate one) or 16 to 128 printable ASCII characters without spaces");
+    };
+    const databasePassword = password("databasePassword");
+    const adminPassword = password("adminPassword");
     const startupTimeoutSeconds = integer("startupTimeoutSeconds", 30, 3600, "a whole number of seconds from 30 to 3600") ?? 300;
 
     const bindAddressValue = valueOf("bindAddress");
@@ -271,6 +297,8 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         retainDatabaseVolume,
         databaseHostPort,
         startupTimeoutSeconds,
+        databasePassword,
+        adminPassword,
     };
 }
 

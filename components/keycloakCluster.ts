@@ -26,6 +26,8 @@ export class KeycloakCluster extends pulumi.ComponentResource {
     readonly adminUsername: pulumi.Output<string>;
     /** Bootstrap admin password (secret). */
     readonly adminPassword: pulumi.Output<string>;
+    /** PostgreSQL password (secret); keep it to reuse a retained data volume. */
+    readonly databasePassword: pulumi.Output<string>;
     readonly networkName: pulumi.Output<string>;
     readonly nodeContainerNames: pulumi.Output<string[]>;
     readonly postgresContainerName: pulumi.Output<string>;
@@ -58,9 +60,12 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             loadBalancer: new docker.RemoteImage(`${name}-load-balancer-image`, { name: settings.loadBalancerImage, keepLocally: true }, child),
         };
 
-        const passwordSpec = { length: 32, special: false };
-        const databasePassword = new random.RandomPassword(`${name}-database-password`, passwordSpec, child);
-        const adminPassword = new random.RandomPassword(`${name}-admin-password`, passwordSpec, child);
+        const passwordOrGenerated = (given: string, resourceName: string): pulumi.Output<string> =>
+            given !== ""
+                ? pulumi.secret(given)
+                : new random.RandomPassword(resourceName, { length: 32, special: false }, child).result;
+        const databasePassword = passwordOrGenerated(settings.databasePassword, `${name}-database-password`);
+        const adminPassword = passwordOrGenerated(settings.adminPassword, `${name}-admin-password`);
 
         const volume = new docker.Volume(
             `${name}-postgres-data`,
@@ -76,7 +81,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                 imageId: images.postgres.imageId,
                 networkName: network.name,
                 volumeName: volume.name,
-                password: databasePassword.result,
+                password: databasePassword,
             }),
             replaceInPlace,
         );
@@ -92,8 +97,8 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                         node,
                         imageId: images.keycloak.imageId,
                         networkName: network.name,
-                        databasePassword: databasePassword.result,
-                        adminPassword: adminPassword.result,
+                        databasePassword,
+                        adminPassword,
                     }),
                     // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy.
                     // Node 1 goes first: nodes creating the schema of an empty database at the same time race
@@ -117,7 +122,8 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             settings.adminThroughLoadBalancer ? `${settings.hostname.replace(/\/$/, "")}/admin/` : `${plan.nodes[0].url}/admin/`,
         );
         this.adminUsername = pulumi.output(settings.adminUsername);
-        this.adminPassword = pulumi.secret(adminPassword.result);
+        this.adminPassword = pulumi.secret(adminPassword);
+        this.databasePassword = pulumi.secret(databasePassword);
         this.networkName = network.name;
         this.nodeContainerNames = pulumi.all(nodes.map((node) => node.name));
         this.postgresContainerName = postgres.name;
@@ -131,6 +137,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             adminConsoleUrl: this.adminConsoleUrl,
             adminUsername: this.adminUsername,
             adminPassword: this.adminPassword,
+            databasePassword: this.databasePassword,
             networkName: this.networkName,
             nodeContainerNames: this.nodeContainerNames,
             postgresContainerName: this.postgresContainerName,

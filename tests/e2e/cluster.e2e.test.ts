@@ -71,6 +71,8 @@ let fake: ProviderFake;
 /** The last declaration applied to the engine (what Pulumi's state would hold). */
 let state: Declaration | undefined;
 let facts: ClusterFacts;
+/** Created in test 5; test 7 looks for it on the reused volume. */
+let userCreatedBeforeRestart: string | undefined;
 
 function log(message: string): void {
     process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -556,6 +558,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const node1 = facts.nodes[0];
         const tokens = await adminToken(node1.url);
         const username = `${CLUSTER_NAME}-user-${Date.now()}`;
+        userCreatedBeforeRestart = username;
         const created = await adminApi(node1.url, tokens.access_token, "/realms/master/users", {
             method: "POST",
             body: JSON.stringify({ username, enabled: true }),
@@ -628,7 +631,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         report.publishedPorts = published;
     });
 
-    test("7. tears down: destroy removes containers and network, keeps the data volume; retainDatabaseVolume=false removes it", async () => {
+    test("7. tears down: destroy keeps only the data volume; a new stack given the kept passwords finds the data; retainDatabaseVolume=false removes the volume", async () => {
         const applied = state!;
         const destroyed = await destroy(ctx, applied);
         expect(destroyed.retained).toEqual([`${CLUSTER_NAME}-postgres-data`]);
@@ -636,20 +639,34 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             applied.resources.filter((r) => r.type === TYPES.container || r.type === TYPES.network).map((r) => r.name).sort(),
         );
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [facts.volumeName] });
+        state = undefined;
 
-        // The program's own declaration with retainDatabaseVolume=false: an option, so nothing is replaced,
-        // and the same destroy code now removes the volume (the containers and network are already gone).
-        const noRetain = await declareStack({ ...CONFIG, replicas: 2, retainDatabaseVolume: false }, fake, applied);
-        const planned = diff(applied, noRetain);
-        expect(planned.created).toEqual([]);
-        expect(planned.replaced).toEqual([]);
-        expect(planned.deleted).toEqual([]);
+        // A new stack on the kept volume, as after `pulumi destroy` and `pulumi up`: PostgreSQL keeps the
+        // password it was initialised with, so the old passwords are handed over as config (README, Destroy).
+        const keptPasswords = {
+            databasePassword: String(applied.stackOutputs.databasePassword),
+            adminPassword: String(applied.stackOutputs.adminPassword),
+        };
+        const reused = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords }, fake);
+        expect(reused.resources.filter((r) => r.type === TYPES.randomPassword)).toEqual([]);
+        const reuseStarted = Date.now();
+        const created = await applyAndRecord(reused);
+        expect(created.created).toContain(`${CLUSTER_NAME}-postgres-data`);
+        expect(await findUser(facts.nodes[0].url, userCreatedBeforeRestart!)).toBe(1);
+        expect((await adminToken(facts.loadBalancer.url)).access_token).toBeTruthy();
+        const reuseSeconds = seconds(reuseStarted, Date.now());
+
+        // retainDatabaseVolume=false is an option, not an input: nothing is replaced, and destroy now removes
+        // the volume as well.
+        const noRetain = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords, retainDatabaseVolume: false }, fake, reused);
+        const planned = diff(reused, noRetain);
+        expect([planned.created, planned.replaced, planned.deleted]).toEqual([[], [], []]);
         expect(noRetain.resources.find((r) => r.type === TYPES.volume)?.retainOnDelete).toBe(false);
         const second = await destroy(ctx, noRetain);
-        expect(second.deleted).toEqual([`${CLUSTER_NAME}-postgres-data`]);
         expect(second.retained).toEqual([]);
+        expect(second.deleted).toContain(`${CLUSTER_NAME}-postgres-data`);
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });
-        report.teardown = { destroyed: destroyed.deleted, retained: destroyed.retained, withRetainFalse: second };
+        report.teardown = { destroyed: destroyed.deleted, retained: destroyed.retained, volumeReuseSeconds: reuseSeconds, userFoundOnReusedVolume: true, withRetainFalse: second };
         state = undefined;
     });
 });

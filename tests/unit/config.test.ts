@@ -33,6 +33,8 @@ describe("resolveSettings defaults", () => {
             retainDatabaseVolume: true,
             databaseHostPort: undefined,
             startupTimeoutSeconds: 300,
+            databasePassword: "",
+            adminPassword: "",
         });
     });
 
@@ -79,6 +81,8 @@ describe("bad input: one error naming the setting, the value and what is allowed
         ["clusterName with uppercase", { clusterName: "Prod" }, /^clusterName = "Prod": must be 1 to 40 lowercase letters/],
         ["adminThroughLoadBalancer not a boolean", { adminThroughLoadBalancer: "yes" as unknown as boolean }, /^adminThroughLoadBalancer = "yes": must be true or false/],
         ["startupTimeoutSeconds too short", { startupTimeoutSeconds: 5 }, /^startupTimeoutSeconds = 5: must be a whole number of seconds from 30 to 3600/],
+        ["databasePassword too short, without showing it", { databasePassword: "hunter2" }, /^databasePassword \(secret, 7 characters, not shown\): must be empty \(generate one\) or 16 to 128 printable ASCII/],
+        ["adminPassword with a space, without showing it", { adminPassword: "correct horse battery staple" }, /^adminPassword \(secret, 28 characters, not shown\): must be empty/],
         ["an unknown argument", { replica: 3 } as KeycloakClusterArgs, /^replica is not a setting of this program; valid keys: replicas, basePort/],
     ];
 
@@ -86,6 +90,18 @@ describe("bad input: one error naming the setting, the value and what is allowed
         const problems = problemsOf(args);
         expect(problems).toHaveLength(1);
         expect(problems[0]).toMatch(expected);
+    });
+
+    test("a rejected password never appears in the error", () => {
+        expect(() => resolveSettings({ databasePassword: "hunter2", adminPassword: "short pw" })).toThrow(ClusterConfigError);
+        const message = problemsOf({ databasePassword: "hunter2", adminPassword: "short pw" }).join("\n");
+        expect(message).not.toContain("hunter2");
+        expect(message).not.toContain("short pw");
+    });
+
+    test("given passwords are kept as they are", () => {
+        const settings = resolveSettings({ databasePassword: "a-database-password-1", adminPassword: "An-Admin-Password-22" });
+        expect([settings.databasePassword, settings.adminPassword]).toEqual(["a-database-password-1", "An-Admin-Password-22"]);
     });
 
     test("several bad settings are reported together in one error", () => {
@@ -130,17 +146,18 @@ describe("readStackConfig", () => {
 describe("Pulumi.yaml", () => {
     const project = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.yaml"), "utf8")) as {
         name: string;
-        config: Record<string, { type: string; default: unknown; description: string }>;
+        config: Record<string, { type: string; default: unknown; description: string; secret?: boolean }>;
     };
 
     test("declares exactly the program's settings with their types and defaults", () => {
         expect(project.name).toBe("keycloak-cluster");
         expect(Object.keys(project.config)).toEqual(SETTING_KEYS);
         for (const key of SETTING_KEYS) {
-            expect({ key, type: project.config[key].type, default: project.config[key].default }).toEqual({
+            expect({ key, type: project.config[key].type, default: project.config[key].default, secret: project.config[key].secret ?? false }).toEqual({
                 key,
                 type: SETTINGS[key].type,
                 default: SETTINGS[key].default,
+                secret: SETTINGS[key].secret ?? false,
             });
             expect(project.config[key].description.length).toBeGreaterThan(10);
         }

@@ -179,6 +179,22 @@ describe("secrets", () => {
         expect(resources.get("keycloak-admin-password")!.inputs).toMatchObject({ length: 32, special: false });
     });
 
+    test("passwords given as config replace the generated ones and stay secret", async () => {
+        const declaration = await declareStack({ replicas: 2, databasePassword: "kept-database-password", adminPassword: "kept-admin-password-1" });
+        expect(ofType(declaration, TYPES.randomPassword)).toEqual([]);
+        const resources = byName(declaration);
+        const postgres = resources.get("keycloak-postgres") as Container;
+        expect(envOf(postgres).POSTGRES_PASSWORD).toBe("kept-database-password");
+        expect(postgres.secretInputs).toContain("envs");
+        for (const node of nodeNames(2).map((name) => resources.get(name) as Container)) {
+            expect(envOf(node).KC_DB_PASSWORD).toBe("kept-database-password");
+            expect(envOf(node).KC_BOOTSTRAP_ADMIN_PASSWORD).toBe("kept-admin-password-1");
+            expect(node.secretInputs).toContain("envs");
+        }
+        expect(declaration.secretStackOutputs).toEqual(["adminPassword", "databasePassword"]);
+        expect(declaration.stackOutputs.databasePassword).toBe("kept-database-password");
+    });
+
     test("no password appears in a non-secret input or output", async () => {
         const declaration = await declareStack({ replicas: 2 });
         for (const resource of declaration.resources) {
@@ -204,13 +220,14 @@ describe("stack outputs", () => {
             adminConsoleUrl: "http://localhost:8080/admin/",
             adminUsername: "admin",
             adminPassword: "generated-keycloak-admin-password",
+            databasePassword: "generated-keycloak-database-password",
             networkName: "keycloak-net",
             nodeContainerNames: ["keycloak-keycloak-1", "keycloak-keycloak-2", "keycloak-keycloak-3"],
             postgresContainerName: "keycloak-postgres",
             loadBalancerContainerName: "keycloak-lb",
             databaseVolumeName: "keycloak-pgdata",
         });
-        expect(declaration.secretStackOutputs).toEqual(["adminPassword"]);
+        expect(declaration.secretStackOutputs).toEqual(["adminPassword", "databasePassword"]);
     });
 
     test("with admin through the load balancer the console URL is the public one", async () => {
