@@ -47,6 +47,8 @@ export interface KeycloakClusterArgs {
     retainDatabaseVolume?: boolean;
     /** Publish PostgreSQL on this host port (on `bindAddress`). Default `0`: not published. */
     databaseHostPort?: number;
+    /** Memory limit of each Keycloak container in MB (768 to 65536); Keycloak sizes its heap at 70% of it. Default `2048`. */
+    keycloakMemoryMb?: number;
     /** How long `pulumi up` waits for each container to become healthy, in seconds (30 to 3600). Default `300`. */
     startupTimeoutSeconds?: number;
     /**
@@ -79,6 +81,7 @@ export interface ClusterSettings {
     adminThroughLoadBalancer: boolean;
     retainDatabaseVolume: boolean;
     databaseHostPort: number | undefined;
+    keycloakMemoryMb: number;
     startupTimeoutSeconds: number;
     /** "" means: generate one. */
     databasePassword: string;
@@ -115,6 +118,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     adminThroughLoadBalancer: { type: "boolean", default: false, description: "Expose the admin console (/admin/) through the load balancer." },
     retainDatabaseVolume: { type: "boolean", default: true, description: "Keep the PostgreSQL data volume on pulumi destroy." },
     databaseHostPort: { type: "integer", default: 0, description: "Publish PostgreSQL on this host port; 0 means not published." },
+    keycloakMemoryMb: { type: "integer", default: 2048, description: "Memory limit of each Keycloak container in MB (768 to 65536); the heap is 70% of it." },
     startupTimeoutSeconds: { type: "integer", default: 300, description: "Seconds pulumi up waits for each container to be healthy (30 to 3600)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
     databasePassword: { type: "string", default: "", secret: true, description: "PostgreSQL password; empty means generated. Set it to reuse a retained data volume." },
@@ -222,6 +226,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     };
     const databasePassword = password("databasePassword");
     const adminPassword = password("adminPassword");
+    const keycloakMemoryMb = integer("keycloakMemoryMb", 768, 65536, "a whole number of MB from 768 to 65536") ?? 2048;
     const startupTimeoutSeconds = integer("startupTimeoutSeconds", 30, 3600, "a whole number of seconds from 30 to 3600") ?? 300;
 
     const bindAddressValue = valueOf("bindAddress");
@@ -296,6 +301,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         adminThroughLoadBalancer,
         retainDatabaseVolume,
         databaseHostPort,
+        keycloakMemoryMb,
         startupTimeoutSeconds,
         databasePassword,
         adminPassword,

@@ -109,6 +109,9 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
             // The first start of the official image re-augments Keycloak for our build options.
             startPeriod: "180s",
         },
+        // The image sizes the JVM heap as a share of the container's memory limit; without a limit that is
+        // a share of the whole host, for every node.
+        memory: settings.keycloakMemoryMb,
         restart: "unless-stopped",
         wait: true,
         waitTimeout: settings.startupTimeoutSeconds,

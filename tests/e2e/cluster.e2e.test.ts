@@ -354,6 +354,8 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             const text = await allContainerLogs(docker, node.containerName);
             expect(text).toContain("JGroups JDBC_PING discovery enabled");
             expect(text).toContain(`physical addresses are \`[${node.ip}:7800]\``);
+            // The default memory limit is applied, and the JVM sizes its heap from it (70%).
+            expect((await docker.getContainer(node.containerName).inspect()).HostConfig.Memory).toBe(2048 * 1024 * 1024);
         }
 
         const expected = facts.nodes.map((node) => ({ name: node.containerName, ip: `${node.ip}:7800` }));

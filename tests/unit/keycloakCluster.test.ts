@@ -127,6 +127,11 @@ describe("network and clustering", () => {
         expect(new Set(nodes.map((node) => envOf(node).KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS)).size).toBe(3);
     });
 
+    test("each node has a memory limit, which Keycloak sizes its heap from", async () => {
+        const nodes = containers(await declareStack({ replicas: 2, keycloakMemoryMb: 3072 })).filter((container) => container.name.startsWith("keycloak-node-"));
+        expect(nodes.map((node) => (node.inputs as unknown as { memory: number }).memory)).toEqual([3072, 3072]);
+    });
+
     test("nodes run in production mode and start only after PostgreSQL is healthy", async () => {
         const declaration = await declareStack({ replicas: 2 });
         const postgres = byName(declaration).get("keycloak-postgres") as Container;

@@ -199,6 +199,7 @@ function containerCreateOptions(inputs: ContainerInputs): Docker.ContainerCreate
         HostConfig: {
             PortBindings: portBindings,
             RestartPolicy: { Name: inputs.restart ?? "no" },
+            Memory: inputs.memory === undefined ? undefined : inputs.memory * 1024 * 1024,
             Mounts: (inputs.volumes ?? []).map((mount) => ({
                 Type: "volume" as const,
                 Source: mount.volumeName,

@@ -88,6 +88,7 @@ export const INPUT_SPECS: Record<string, Spec> = {
             wait: bool,
             waitTimeout: int(1),
             destroyGraceSeconds: int(0),
+            memory: int(6),
             mustRun: bool,
         },
         ["name", "image"],
@@ -195,6 +196,8 @@ export interface ContainerInputs {
     wait?: boolean;
     waitTimeout?: number;
     destroyGraceSeconds?: number;
+    /** Memory limit in MB, as the Docker provider takes it. */
+    memory?: number;
     mustRun?: boolean;
 }
 
