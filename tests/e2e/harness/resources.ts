@@ -89,6 +89,29 @@ async function resolveImage(ctx: HarnessContext, resource: DeclaredResource): Pr
     }
 }
 
+/** Deletes an engine object; one that is already gone is reported as absent, as Pulumi treats it. */
+async function removeIfPresent(remove: () => Promise<unknown>): Promise<"deleted" | "absent"> {
+    try {
+        await remove();
+        return "deleted";
+    } catch (error) {
+        if (isNotFound(error)) return "absent";
+        throw error;
+    }
+}
+
+/** Creates an engine object again when it has disappeared since it was applied. */
+async function recreateIfMissing(inspect: () => Promise<unknown>, create: () => Promise<void>): Promise<"ok" | "recreated"> {
+    try {
+        await inspect();
+        return "ok";
+    } catch (error) {
+        if (!isNotFound(error)) throw error;
+    }
+    await create();
+    return "recreated";
+}
+
 // ---------------------------------------------------------------- networks
 
 const network: Handler = {
@@ -109,24 +132,11 @@ const network: Handler = {
     async remove(ctx, resource) {
         const inputs = resource.inputs as unknown as NetworkInputs;
         ctx.log(`delete network ${inputs.name}`);
-        try {
-            await ctx.docker.getNetwork(inputs.name).remove();
-            return "deleted";
-        } catch (error) {
-            if (isNotFound(error)) return "absent";
-            throw error;
-        }
+        return removeIfPresent(() => ctx.docker.getNetwork(inputs.name).remove());
     },
     async refresh(ctx, resource) {
         const inputs = resource.inputs as unknown as NetworkInputs;
-        try {
-            await ctx.docker.getNetwork(inputs.name).inspect();
-            return "ok";
-        } catch (error) {
-            if (!isNotFound(error)) throw error;
-        }
-        await network.create(ctx, resource);
-        return "recreated";
+        return recreateIfMissing(() => ctx.docker.getNetwork(inputs.name).inspect(), () => network.create(ctx, resource));
     },
 };
 
@@ -146,24 +156,11 @@ const volume: Handler = {
             return "retained";
         }
         ctx.log(`delete volume ${inputs.name}`);
-        try {
-            await ctx.docker.getVolume(inputs.name).remove();
-            return "deleted";
-        } catch (error) {
-            if (isNotFound(error)) return "absent";
-            throw error;
-        }
+        return removeIfPresent(() => ctx.docker.getVolume(inputs.name).remove());
     },
     async refresh(ctx, resource) {
         const inputs = resource.inputs as unknown as VolumeInputs;
-        try {
-            await ctx.docker.getVolume(inputs.name).inspect();
-            return "ok";
-        } catch (error) {
-            if (!isNotFound(error)) throw error;
-        }
-        await volume.create(ctx, resource);
-        return "recreated";
+        return recreateIfMissing(() => ctx.docker.getVolume(inputs.name).inspect(), () => volume.create(ctx, resource));
     },
 };
 
