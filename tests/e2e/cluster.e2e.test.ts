@@ -12,7 +12,8 @@ import type { Declaration, ProviderFake } from "../support/declaration";
 import { TYPES } from "../support/declaration";
 import { apply, ApplyResult, destroy, diff, newContext, recreate } from "./harness/apply";
 import { allContainerLogs, connectDocker, ensureEngine, sleep } from "./harness/docker";
-import { E2E_IMAGES, StackConfig } from "./harness/program";
+import { E2E_IMAGES } from "./harness/images";
+import { declareStack, StackConfig } from "../support/program";
 import { localImageId, localProviderFake } from "./harness/providerFake";
 import { HarnessContext } from "./harness/resources";
 import {
@@ -33,7 +34,6 @@ import {
     upSlots,
     waitForClusterSize,
 } from "./support/cluster";
-import { declareStack } from "./support/declareStack";
 import { adminApi, getViaLoopback, http, json, jwtClaims, refreshGrant, token, TokenSet, userinfo } from "./support/http";
 import { LoadResult, percentile, runLoad } from "./support/load";
 import { REPORT_FILE, seconds, writeReport } from "./support/report";

@@ -8,11 +8,11 @@ import type { Declaration } from "../support/declaration";
 import { TYPES, unitProviderFake } from "../support/declaration";
 import { diff, sameValue } from "./harness/apply";
 import { durationToNanoseconds } from "./harness/durations";
-import { E2E_IMAGES } from "./harness/program";
+import { E2E_IMAGES } from "./harness/images";
 import { generatePassword } from "./harness/providerFake";
 import { validateDeclaration } from "./harness/schema";
 import { createTar } from "./harness/tar";
-import { declareStack } from "./support/declareStack";
+import { declareStack } from "../support/program";
 
 const CONFIG = { clusterName: "hx", subnet: "10.231.250.0/24", ...E2E_IMAGES };
 

@@ -1,5 +1,5 @@
 import { Declaration, DeclaredResource, ofType, TYPES } from "../support/declaration";
-import { declareStack } from "./programUnderMocks";
+import { declareStack } from "../support/program";
 
 type Container = DeclaredResource & {
     inputs: {

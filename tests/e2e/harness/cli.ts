@@ -12,7 +12,8 @@
 import type { Declaration } from "../../support/declaration";
 import { apply, destroy, newContext } from "./apply";
 import { connectDocker, ensureEngine } from "./docker";
-import { declareProgram, E2E_IMAGES, StackConfig } from "./program";
+import { declareProgram, StackConfig } from "../../support/program";
+import { E2E_IMAGES } from "./images";
 import { localProviderFake } from "./providerFake";
 import { loadState, removeState, saveState, STATE_FILE } from "./state";
 

@@ -2,7 +2,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Declaration } from "../../support/declaration";
-import type { StackConfig } from "./program";
+import type { StackConfig } from "../../support/program";
 
 export const STATE_DIR = resolve(__dirname, "../../../.e2e-state");
 export const STATE_FILE = join(STATE_DIR, "stack.json");
