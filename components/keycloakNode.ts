@@ -15,6 +15,7 @@ import {
     POSTGRES_PORT,
 } from "./addressPlan";
 import type { ClusterSettings } from "./config";
+import { envList } from "./containerEnv";
 import { httpProbeTest } from "./healthcheck";
 import { clusterLabels } from "./labels";
 
@@ -66,13 +67,6 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         env.KC_HOSTNAME_ADMIN = node.url;
     }
     return env;
-}
-
-/** `KEY=value` list in a stable order, as Docker takes it. */
-export function envList(env: Record<string, string>): string[] {
-    return Object.keys(env)
-        .sort()
-        .map((key) => `${key}=${env[key]}`);
 }
 
 export interface KeycloakNodeInputs {

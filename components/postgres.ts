@@ -3,6 +3,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan, POSTGRES_ALIAS, POSTGRES_PORT } from "./addressPlan";
 import type { ClusterSettings } from "./config";
+import { envList } from "./containerEnv";
 import { clusterLabels } from "./labels";
 
 /** Where the official image keeps its data (PostgreSQL 17 and older). */
@@ -36,9 +37,7 @@ export interface PostgresInputs {
 export function postgresContainerArgs(inputs: PostgresInputs): docker.ContainerArgs {
     const { settings, plan } = inputs;
     const envs = pulumi.secret(
-        pulumi.output(inputs.password).apply((password) =>
-            Object.entries(postgresEnv(settings, password)).map(([key, value]) => `${key}=${value}`),
-        ),
+        pulumi.output(inputs.password).apply((password) => envList(postgresEnv(settings, password))),
     );
     return {
         name: plan.postgres.containerName,

@@ -1,7 +1,8 @@
 import { planCluster, planNode } from "../../components/addressPlan";
 import { resolveSettings } from "../../components/config";
 import { httpProbeTest } from "../../components/healthcheck";
-import { envList, keycloakNodeEnv } from "../../components/keycloakNode";
+import { envList } from "../../components/containerEnv";
+import { keycloakNodeEnv } from "../../components/keycloakNode";
 import { postgresEnv, postgresHealthTest } from "../../components/postgres";
 
 const secrets = { databasePassword: "db-secret", adminPassword: "admin-secret" };
