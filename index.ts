@@ -1,10 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfigError, readStackConfig, resolveSettings } from "./components/config";
+import { ClusterConfigError, plainTextSecretWarnings, readStackConfig, resolveSettings } from "./components/config";
 import { KeycloakCluster } from "./components/keycloakCluster";
+
+// The engine tells the program which config values were set with --secret; the SDK marks this @internal.
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret(fullKey: string): boolean }).isConfigSecret;
 
 function readArgs() {
     try {
-        const args = readStackConfig(pulumi.runtime.allConfig());
+        const allConfig = pulumi.runtime.allConfig();
+        const args = readStackConfig(allConfig);
+        for (const warning of plainTextSecretWarnings(allConfig, isConfigSecret)) void pulumi.log.warn(warning);
         return { args, clusterName: resolveSettings(args).clusterName };
     } catch (error) {
         // RunError prints the message alone, without a stack trace.

@@ -86,9 +86,13 @@ export interface ClusterPlan {
     nodes: NodePlan[];
 }
 
-/** The host name to put in URLs for ports published on `bindAddress`. */
+/**
+ * The host name to put in URLs for ports published on `bindAddress`. `localhost` resolves to 127.0.0.1, so
+ * another loopback address (127.0.0.2) must stay literal; ports on 0.0.0.0 are reachable on the host itself
+ * through localhost (the public URL then comes from the `hostname` setting, which validation requires).
+ */
 export function publicHost(bindAddress: string): string {
-    return bindAddress === "0.0.0.0" || bindAddress.startsWith("127.") ? "localhost" : bindAddress;
+    return bindAddress === "0.0.0.0" || bindAddress === "127.0.0.1" ? "localhost" : bindAddress;
 }
 
 export function planNode(settings: ClusterSettings, index: number): NodePlan {

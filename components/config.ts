@@ -3,6 +3,7 @@
  * resource is declared. Pure: no Pulumi calls, so it is tested directly.
  */
 import { MAX_REPLICAS, nodeSlotCapacity, parseIPv4, parseSubnet, publicHost } from "./addressPlan";
+import { parseImageReference } from "./imageReference";
 
 /** The stack-config namespace: keys are `keycloak-cluster:<key>`. */
 export const CONFIG_NAMESPACE = "keycloak-cluster";
@@ -33,7 +34,11 @@ export interface KeycloakClusterArgs {
     postgresImage?: string;
     /** HAProxy image (must behave like the official image). Default `haproxy:3.0`. */
     loadBalancerImage?: string;
-    /** Public URL (or bare hostname) of Keycloak, used for token issuers and redirects. Default `""`: `http://localhost:<loadBalancerPort>` (the bind address instead of `localhost` when it is a specific non-loopback address). */
+    /**
+     * Public URL of Keycloak (`http://` or `https://`, lowercase scheme, no path, query, fragment or credentials),
+     * used for token issuers and redirects. Default `""`: `http://localhost:<loadBalancerPort>` for `127.0.0.1`,
+     * the bind address itself for any other specific address; required when `bindAddress` is `0.0.0.0`.
+     */
     hostname?: string;
     /** Username of the bootstrap (temporary) admin in the master realm. Default `admin`. */
     adminUsername?: string;
@@ -49,7 +54,11 @@ export interface KeycloakClusterArgs {
     databaseHostPort?: number;
     /** Memory limit of each Keycloak container in MB (768 to 65536); Keycloak sizes its heap at 70% of it. Default `2048`. */
     keycloakMemoryMb?: number;
-    /** How long `pulumi up` waits for each container to become healthy, in seconds (30 to 3600). Default `300`. */
+    /**
+     * How long `pulumi up` waits for each container to become healthy, in seconds (240 to 1080); also each
+     * container's healthcheck start period, so Docker never marks a node unhealthy while it is still starting.
+     * Default `600`.
+     */
     startupTimeoutSeconds?: number;
     /**
      * PostgreSQL password (set it as a secret). Default `""`: generated. Set it to keep using a retained data
@@ -94,10 +103,19 @@ type SettingType = "integer" | "string" | "boolean";
 
 interface SettingSpec {
     type: SettingType;
-    /** Pulumi.yaml declares the same default; "" and 0 stand for "derived" and "not set" where a setting has no value of its own. */
+    /**
+     * Applied when the key is not set. Pulumi.yaml declares the same default, except on secret keys: the CLI
+     * merges a project default into the stack as a plain value and then refuses a secret key that is not
+     * encrypted (pulumi/pulumi sdk/go/common/workspace/config.go), so a secret key has no default there.
+     * "" and 0 stand for "derived" and "not set" where a setting has no value of its own.
+     */
     default: string | number | boolean;
     description: string;
-    /** Set with `pulumi config set --secret`; never shown in errors. */
+    /**
+     * Meant to be set with `pulumi config set --secret`: never shown in errors, wrapped as a secret, and a
+     * warning when set in plain text. Not marked `secret: true` in Pulumi.yaml: the CLI then requires a value
+     * (a key without a default is missing) and refuses the default (not encrypted), so no value would do.
+     */
     secret?: true;
 }
 
@@ -111,7 +129,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     keycloakImage: { type: "string", default: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, description: "Keycloak image." },
     postgresImage: { type: "string", default: "postgres:17", description: "PostgreSQL image (official-image compatible)." },
     loadBalancerImage: { type: "string", default: "haproxy:3.0", description: "HAProxy image (official-image compatible)." },
-    hostname: { type: "string", default: "", description: "Public URL or hostname of Keycloak; empty means http://localhost:<loadBalancerPort>." },
+    hostname: { type: "string", default: "", description: "Public URL of Keycloak (http:// or https://, no path); empty means http://localhost:<loadBalancerPort>." },
     adminUsername: { type: "string", default: "admin", description: "Bootstrap admin username (master realm)." },
     databaseName: { type: "string", default: "keycloak", description: "PostgreSQL database name." },
     databaseUser: { type: "string", default: "keycloak", description: "PostgreSQL user for Keycloak." },
@@ -119,13 +137,27 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     retainDatabaseVolume: { type: "boolean", default: true, description: "Keep the PostgreSQL data volume on pulumi destroy." },
     databaseHostPort: { type: "integer", default: 0, description: "Publish PostgreSQL on this host port; 0 means not published." },
     keycloakMemoryMb: { type: "integer", default: 2048, description: "Memory limit of each Keycloak container in MB (768 to 65536); the heap is 70% of it." },
-    startupTimeoutSeconds: { type: "integer", default: 300, description: "Seconds pulumi up waits for each container to be healthy (30 to 3600)." },
+    startupTimeoutSeconds: { type: "integer", default: 600, description: "Seconds pulumi up waits for each container to be healthy, and its healthcheck start period (240 to 1080)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
-    databasePassword: { type: "string", default: "", secret: true, description: "PostgreSQL password; empty means generated. Set it to reuse a retained data volume." },
-    adminPassword: { type: "string", default: "", secret: true, description: "Bootstrap admin password; empty means generated." },
+    databasePassword: { type: "string", default: "", secret: true, description: "PostgreSQL password (set it with config set --secret); empty means generated. Set it to reuse a retained data volume." },
+    adminPassword: { type: "string", default: "", secret: true, description: "Bootstrap admin password (set it with config set --secret); empty means generated." },
 };
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/**
+ * Warnings for secret settings stored in plain text in the stack config (set without `--secret`): the
+ * program still treats them as secrets, but the stack file holds them readable.
+ */
+export function plainTextSecretWarnings(allConfig: Record<string, string>, isSecret: (fullKey: string) => boolean): string[] {
+    return SETTING_KEYS.filter((key) => SETTINGS[key].secret)
+        .map((key) => `${CONFIG_NAMESPACE}:${key}`)
+        .filter((fullKey) => (allConfig[fullKey] ?? "") !== "" && !isSecret(fullKey))
+        .map(
+            (fullKey) =>
+                `${fullKey} is stored in plain text in the stack config; set it again with \`pulumi config set --secret ${fullKey.slice(CONFIG_NAMESPACE.length + 1)} <value>\` so the stack file holds it encrypted`,
+        );
+}
 
 /** The one error raised for bad settings; its message lists every problem found. */
 export class ClusterConfigError extends Error {
@@ -147,7 +179,8 @@ export function readStackConfig(allConfig: Record<string, string>): KeycloakClus
     for (const [fullKey, raw] of Object.entries(allConfig)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
-        const spec = (SETTINGS as Record<string, SettingSpec | undefined>)[key];
+        // Own keys only: "constructor" or "toString" must not pass for settings through the prototype.
+        const spec = Object.hasOwn(SETTINGS, key) ? SETTINGS[key as SettingKey] : undefined;
         if (!spec) {
             problems.push(`${fullKey} is not a setting of this program; valid keys: ${SETTING_KEYS.join(", ")}`);
             continue;
@@ -170,14 +203,16 @@ function convertConfigValue(type: SettingType, raw: string): unknown {
 export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const problems: string[] = [];
     const describe = (key: SettingKey, value: unknown) =>
-        SETTINGS[key].secret ? `${key} (secret, ${typeof value === "string" ? value.length : 0} characters, not shown)` : `${key} = ${JSON.stringify(value)}`;
+        SETTINGS[key].secret
+            ? `${key} (secret, ${typeof value === "string" ? value.length : 0} characters, not shown)`
+            : `${key} = ${JSON.stringify(typeof value === "string" ? withoutCredentials(value) : value)}`;
     const given = args as Record<string, unknown>;
 
     for (const key of Object.keys(given)) {
-        if (!(key in SETTINGS)) problems.push(`${key} is not a setting of this program; valid keys: ${SETTING_KEYS.join(", ")}`);
+        if (!Object.hasOwn(SETTINGS, key)) problems.push(`${key} is not a setting of this program; valid keys: ${SETTING_KEYS.join(", ")}`);
     }
 
-    const valueOf = (key: SettingKey): unknown => (given[key] === undefined ? SETTINGS[key].default : given[key]);
+    const valueOf = (key: SettingKey): unknown => (!Object.hasOwn(given, key) || given[key] === undefined ? SETTINGS[key].default : given[key]);
 
     const integer = (key: SettingKey, min: number, max: number, allowed: string): number | undefined => {
         const value = valueOf(key);
@@ -205,15 +240,22 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         return value;
     };
 
-    const imagePattern = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
-    const imageAllowed = "a non-empty image reference without spaces, e.g. name:tag";
     const identifierPattern = /^[a-z_][a-z0-9_]{0,62}$/;
     const identifierAllowed = "a lowercase PostgreSQL identifier: a letter or _, then letters, digits or _, at most 63 characters";
 
     const clusterName = text("clusterName", /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/, "1 to 40 lowercase letters, digits or '-', starting with a letter and not ending with '-'");
-    const keycloakImage = text("keycloakImage", imagePattern, imageAllowed);
-    const postgresImage = text("postgresImage", imagePattern, imageAllowed);
-    const loadBalancerImage = text("loadBalancerImage", imagePattern, imageAllowed);
+    const image = (key: SettingKey): string => {
+        const value = valueOf(key);
+        const parsed = typeof value === "string" ? parseImageReference(value) : { problem: "is not a string" };
+        if ("problem" in parsed) {
+            problems.push(`${describe(key, value)}: ${parsed.problem}; must be a Docker image reference such as ${SETTINGS[key].default}`);
+            return String(SETTINGS[key].default);
+        }
+        return value as string;
+    };
+    const keycloakImage = image("keycloakImage");
+    const postgresImage = image("postgresImage");
+    const loadBalancerImage = image("loadBalancerImage");
     const adminUsername = text("adminUsername", /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/, "a non-empty username of letters, digits, '.', '_', '@' or '-'");
     const databaseName = text("databaseName", identifierPattern, identifierAllowed);
     const databaseUser = text("databaseUser", identifierPattern, identifierAllowed);
@@ -222,12 +264,20 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const password = (key: SettingKey): string => {
         const value = valueOf(key);
         if (value === "") return "";
-        return text(key, /^[\x21-\x7e]{16,128}$/, "empty (generate one) or 16 to 128 printable ASCII characters without spaces");
+        // No "$": Keycloak expands "$$" and "${...}" in environment values (keycloak#46657), so Keycloak
+        // and PostgreSQL would disagree about the password.
+        return text(key, /^[\x21-\x23\x25-\x7e]{16,128}$/, "empty (generate one) or 16 to 128 printable ASCII characters without spaces or '$' (Keycloak expands '$' in environment values)");
     };
     const databasePassword = password("databasePassword");
     const adminPassword = password("adminPassword");
     const keycloakMemoryMb = integer("keycloakMemoryMb", 768, 65536, "a whole number of MB from 768 to 65536") ?? 2048;
-    const startupTimeoutSeconds = integer("startupTimeoutSeconds", 30, 3600, "a whole number of seconds from 30 to 3600") ?? 300;
+    const startupTimeoutSeconds =
+        integer(
+            "startupTimeoutSeconds",
+            MIN_STARTUP_TIMEOUT_SECONDS,
+            MAX_STARTUP_TIMEOUT_SECONDS,
+            `a whole number of seconds from ${MIN_STARTUP_TIMEOUT_SECONDS} (a measured cold start of the official image on a loaded 2-core host) to ${MAX_STARTUP_TIMEOUT_SECONDS}`,
+        ) ?? 600;
 
     const bindAddressValue = valueOf("bindAddress");
     const bindAddress = typeof bindAddressValue === "string" && parseIPv4(bindAddressValue) !== undefined ? bindAddressValue : undefined;
@@ -275,11 +325,17 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const hostnameValue = valueOf("hostname");
     let hostname = "";
     if (hostnameValue === "") {
-        if (bindAddress !== undefined && loadBalancerPort !== undefined) hostname = `http://${publicHost(bindAddress)}:${loadBalancerPort}`;
-    } else if (typeof hostnameValue !== "string" || !isHostnameOrUrl(hostnameValue)) {
-        problems.push(`${describe("hostname", hostnameValue)}: must be a hostname (sso.example.com) or an http(s) URL without query or fragment (https://sso.example.com)`);
+        if (bindAddress === "0.0.0.0") {
+            problems.push(
+                `${describe("bindAddress", bindAddress)} needs hostname: published on every interface, no address can go into the URLs Keycloak issues; set hostname to the URL clients use, e.g. http://<this host's address>:${loadBalancerPort ?? 8000}`,
+            );
+        } else if (bindAddress !== undefined && loadBalancerPort !== undefined) {
+            hostname = `http://${publicHost(bindAddress)}:${loadBalancerPort}`;
+        }
     } else {
-        hostname = hostnameValue;
+        const problem = typeof hostnameValue === "string" ? publicUrlProblem(hostnameValue) : "is not a string";
+        if (problem) problems.push(`${describe("hostname", hostnameValue)}: ${problem}`);
+        else hostname = (hostnameValue as string).replace(/\/$/, "");
     }
 
     if (problems.length > 0) throw new ClusterConfigError(problems);
@@ -308,14 +364,42 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     };
 }
 
-function isHostnameOrUrl(value: string): boolean {
-    const hostnamePattern = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-    if (hostnamePattern.test(value)) return true;
-    if (!/^https?:\/\//i.test(value)) return false;
-    try {
-        const url = new URL(value);
-        return url.hostname !== "" && url.search === "" && url.hash === "" && url.username === "" && url.password === "";
-    } catch {
-        return false;
+/**
+ * The startup-timeout range. Lower bound: a cold start of the official image measured at about 200 s on a
+ * loaded 2-core host. Upper bound: the provider's create step runs under the Terraform SDK's default 20-minute
+ * timeout, and `customTimeouts` cannot raise it (docker_container has no timeouts block, so the bridge
+ * ignores them with a warning), so the wait must end well before that.
+ */
+export const MIN_STARTUP_TIMEOUT_SECONDS = 240;
+export const MAX_STARTUP_TIMEOUT_SECONDS = 1080;
+
+/** The URL with any `user:password@` part masked, so an error never prints credentials. */
+export function withoutCredentials(value: string): string {
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
+}
+
+/**
+ * Why Keycloak would refuse `value` as its `hostname` (or this cluster could not serve it), or undefined.
+ * Keycloak needs a full URL while `hostname-admin` is set (which this program sets), tests the scheme
+ * case-sensitively, and parses it with java.net.URI, to which a bare `?` or `#` is an empty query or
+ * fragment. The load balancer serves Keycloak at the root, so a path cannot be honoured either.
+ */
+export function publicUrlProblem(value: string): string | undefined {
+    const allowed = "must be a URL such as https://sso.example.com or http://sso.example.com:8000 (lowercase http:// or https://, a host, an optional port, nothing after it)";
+    if (!/^https?:\/\//.test(value)) {
+        if (/^https?:\/\//i.test(value)) return `has an uppercase scheme, which Keycloak does not recognise; ${allowed}`;
+        if (/^[a-z0-9.-]+(:\d+)?$/i.test(value)) return `is a bare hostname; ${allowed}`;
+        return allowed;
     }
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return allowed;
+    }
+    if (url.username !== "" || url.password !== "") return `contains credentials (user:password@), which would end up in every token; ${allowed}`;
+    if (value.includes("?") || value.includes("#")) return `has a query or fragment (even an empty one), which Keycloak refuses; ${allowed}`;
+    if (url.pathname !== "/") return `has a path (${url.pathname}), but the load balancer serves Keycloak at the root; ${allowed}`;
+    if (url.hostname === "") return allowed;
+    return undefined;
 }

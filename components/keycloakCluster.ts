@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { planCluster } from "./addressPlan";
 import { KeycloakClusterArgs, resolveSettings } from "./config";
+import { RESTART_ONLY_INPUTS } from "./containerEnv";
 import { keycloakNodeContainerArgs } from "./keycloakNode";
 import { clusterLabels } from "./labels";
 import { loadBalancerContainerArgs } from "./loadBalancer";
@@ -40,8 +41,9 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         super("keycloak-cluster:index:KeycloakCluster", name, {}, opts);
         const plan = planCluster(settings);
         const child = { parent: this };
-        // Container names and host ports are fixed, so a replacement must free them first.
+        // Network and container names and host ports are fixed, so a replacement must free them first.
         const replaceInPlace = { parent: this, deleteBeforeReplace: true };
+        const containerOptions = { ...replaceInPlace, replaceOnChanges: RESTART_ONLY_INPUTS };
 
         const network = new docker.Network(
             `${name}-network`,
@@ -83,7 +85,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                 volumeName: volume.name,
                 password: databasePassword,
             }),
-            replaceInPlace,
+            containerOptions,
         );
 
         const nodes: docker.Container[] = [];
@@ -104,7 +106,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                     // Node 1 goes first: nodes creating the schema of an empty database at the same time race
                     // (one exits with "relation databasechangelog already exists"). The others then start together.
                     // dependsOn is an option, not an input, so scaling still touches only the added node.
-                    { ...replaceInPlace, dependsOn: node.index === 1 ? [postgres] : [postgres, nodes[0]] },
+                    { ...containerOptions, dependsOn: node.index === 1 ? [postgres] : [postgres, nodes[0]] },
                 ),
             );
         }
@@ -112,7 +114,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         const loadBalancer = new docker.Container(
             `${name}-load-balancer`,
             loadBalancerContainerArgs({ settings, plan, imageId: images.loadBalancer.imageId, networkName: network.name }),
-            replaceInPlace,
+            containerOptions,
         );
 
         this.loadBalancerUrl = pulumi.output(plan.loadBalancer.url);

@@ -16,8 +16,16 @@ import {
 } from "./addressPlan";
 import type { ClusterSettings } from "./config";
 import { envList } from "./containerEnv";
-import { httpProbeTest } from "./healthcheck";
+import { containerHealthcheck, httpProbeTest } from "./healthcheck";
 import { clusterLabels } from "./labels";
+
+/**
+ * memorySwap -1, stated explicitly: left unset, Docker stores 2 x memory and the provider reads that back
+ * against an unset input, a change on every preview. Docker keeps -1 as given on every host, and forces -1
+ * on hosts without swap accounting whatever is asked; the provider reads -1 back as -1
+ * (resourceDockerContainerRead: MemorySwap > 0 ? MB : as is). Any other value drifts on one kind of host.
+ */
+export const UNLIMITED_SWAP = -1;
 
 export interface NodeSecrets {
     databasePassword: string;
@@ -54,7 +62,8 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         // One public URL for every node, so a token issued through the load balancer is valid on each
         // node; backchannel URLs follow the request so nodes also work on their own ports.
         KC_HOSTNAME: settings.hostname,
-        KC_HOSTNAME_BACKCHANNEL_DYNAMIC: String(/^https?:\/\//i.test(settings.hostname)),
+        // Needs a full URL as hostname, which validation guarantees.
+        KC_HOSTNAME_BACKCHANNEL_DYNAMIC: "true",
         KC_PROXY_HEADERS: "xforwarded",
         // Only the load balancer may claim a client address or host for a request.
         KC_PROXY_TRUSTED_ADDRESSES: plan.loadBalancer.address,
@@ -95,17 +104,18 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: node.address, aliases: [KEYCLOAK_NODES_ALIAS] }],
         // Only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private network.
         ports: [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: settings.bindAddress, protocol: "tcp" }],
-        healthcheck: {
-            tests: httpProbeTest(KEYCLOAK_MANAGEMENT_PORT, "/health/ready"),
-            interval: "5s",
-            timeout: "5s",
+        // The first start of the official image re-augments Keycloak for our build options (measured at 110 s
+        // under load, plus boot and schema creation), so failures count only after the startup timeout.
+        healthcheck: containerHealthcheck(httpProbeTest(KEYCLOAK_MANAGEMENT_PORT, "/health/ready"), {
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
             retries: 3,
-            // The first start of the official image re-augments Keycloak for our build options.
-            startPeriod: "180s",
-        },
+            startPeriodSeconds: settings.startupTimeoutSeconds,
+        }),
         // The image sizes the JVM heap as a share of the container's memory limit; without a limit that is
         // a share of the whole host, for every node.
         memory: settings.keycloakMemoryMb,
+        memorySwap: UNLIMITED_SWAP,
         restart: "unless-stopped",
         wait: true,
         waitTimeout: settings.startupTimeoutSeconds,

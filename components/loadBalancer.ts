@@ -11,7 +11,7 @@ import {
 } from "./addressPlan";
 import type { ClusterSettings } from "./config";
 import { renderHaproxyConfig } from "./haproxyConfig";
-import { httpProbeTest } from "./healthcheck";
+import { containerHealthcheck, httpProbeTest } from "./healthcheck";
 import { clusterLabels } from "./labels";
 
 /** Where the official HAProxy image reads its configuration. */
@@ -46,13 +46,12 @@ export function loadBalancerContainerArgs(inputs: LoadBalancerInputs): docker.Co
         uploads: [{ file: HAPROXY_CONFIG_PATH, content: loadBalancerConfig(settings, plan) }],
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: plan.loadBalancer.address }],
         ports: [{ internal: LOAD_BALANCER_HTTP_PORT, external: settings.loadBalancerPort, ip: settings.bindAddress, protocol: "tcp" }],
-        healthcheck: {
-            tests: httpProbeTest(LOAD_BALANCER_STATS_PORT, "/healthz"),
-            interval: "5s",
-            timeout: "3s",
+        healthcheck: containerHealthcheck(httpProbeTest(LOAD_BALANCER_STATS_PORT, "/healthz"), {
+            intervalSeconds: 5,
+            timeoutSeconds: 3,
             retries: 3,
-            startPeriod: "10s",
-        },
+            startPeriodSeconds: 10,
+        }),
         restart: "unless-stopped",
         wait: true,
         waitTimeout: settings.startupTimeoutSeconds,

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan, POSTGRES_ALIAS, POSTGRES_PORT } from "./addressPlan";
 import type { ClusterSettings } from "./config";
 import { envList } from "./containerEnv";
+import { containerHealthcheck } from "./healthcheck";
 import { clusterLabels } from "./labels";
 
 /** Where the official image keeps its data (PostgreSQL 17 and older). */
@@ -50,13 +51,13 @@ export function postgresContainerArgs(inputs: PostgresInputs): docker.ContainerA
             settings.databaseHostPort === undefined
                 ? []
                 : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }],
-        healthcheck: {
-            tests: postgresHealthTest(settings),
-            interval: "5s",
-            timeout: "5s",
+        // A first start initialises the cluster (initdb) before the server listens on TCP.
+        healthcheck: containerHealthcheck(postgresHealthTest(settings), {
+            intervalSeconds: 5,
+            timeoutSeconds: 5,
             retries: 5,
-            startPeriod: "60s",
-        },
+            startPeriodSeconds: settings.startupTimeoutSeconds,
+        }),
         restart: "unless-stopped",
         wait: true,
         waitTimeout: settings.startupTimeoutSeconds,

@@ -57,7 +57,9 @@ describe("resources declared", () => {
     test("a bad setting stops the program before any resource is declared", async () => {
         const attempt = declareStack({ replicas: 0, replica: 3 });
         await expect(attempt).rejects.toThrow(/keycloak-cluster:replica is not a setting of this program; valid keys: /);
-        await expect(declareStack({ replicas: "many" })).rejects.toThrow(/replicas = "many": must be a whole number/);
+        // A value that is not of the declared type never reaches the program: the CLI refuses it first.
+        await expect(declareStack({ replicas: "many" })).rejects.toThrow(/^validating stack config: Stack 'test' with configuration key 'replicas' must be of type 'integer'$/);
+        await expect(declareStack({ bindAddress: "0.0.0.0" })).rejects.toThrow(/bindAddress = "0.0.0.0" needs hostname/);
     });
 });
 
@@ -153,6 +155,37 @@ describe("health, restart and replacement", () => {
         }
     });
 
+    test("every input the provider reads back is declared as it reads back: Go durations, memorySwap beside memory", async () => {
+        const goDuration = /^(\d+h)?(\d+m)?\d+s$/;
+        for (const container of containers(await declareStack({ replicas: 2 }))) {
+            const healthcheck = container.inputs.healthcheck as unknown as Record<string, unknown>;
+            for (const key of ["interval", "timeout", "startPeriod"]) {
+                expect({ container: container.name, key, value: healthcheck[key] }).toEqual({ container: container.name, key, value: expect.stringMatching(goDuration) });
+                expect(String(healthcheck[key])).not.toMatch(/^\d{3,}s$|^[6-9]\ds$/);
+            }
+            const memory = container.inputs as unknown as { memory?: number; memorySwap?: number };
+            if (memory.memory !== undefined) expect({ container: container.name, memorySwap: memory.memorySwap }).toEqual({ container: container.name, memorySwap: -1 });
+        }
+    });
+
+    test("the health start period is the startup timeout, so Docker never marks a slow first start unhealthy", async () => {
+        const declaration = await declareStack({ startupTimeoutSeconds: 900 });
+        for (const name of ["keycloak-node-1", "keycloak-node-2", "keycloak-postgres"]) {
+            const container = byName(declaration).get(name) as Container;
+            expect({ name, startPeriod: (container.inputs.healthcheck as unknown as { startPeriod: string }).startPeriod, waitTimeout: (container.inputs as unknown as { waitTimeout: number }).waitTimeout }).toEqual({
+                name,
+                startPeriod: "15m0s",
+                waitTimeout: 900,
+            });
+        }
+    });
+
+    test("changes the provider would apply in place but a running container ignores replace the container instead", async () => {
+        for (const container of containers(await declareStack({ replicas: 2 }))) {
+            expect({ container: container.name, replaceOnChanges: container.replaceOnChanges }).toEqual({ container: container.name, replaceOnChanges: ["healthcheck", "memory", "memorySwap"] });
+        }
+    });
+
     test("the load balancer gets the rendered haproxy.cfg at the official image's path", async () => {
         const lb = byName(await declareStack()).get("keycloak-load-balancer") as Container;
         expect(lb.inputs.uploads).toHaveLength(1);
@@ -170,6 +203,17 @@ describe("health, restart and replacement", () => {
 });
 
 describe("secrets", () => {
+    test("a password set without --secret is used, kept secret, and warned about through pulumi.log (never shown)", async () => {
+        const plain = await declareStack({ adminPassword: "An-Admin-Password-22" });
+        expect(plain.warnings).toEqual([expect.stringMatching(/^keycloak-cluster:adminPassword is stored in plain text in the stack config; set it again with `pulumi config set --secret adminPassword <value>`/)]);
+        expect(plain.warnings.join("\n")).not.toContain("An-Admin-Password-22");
+        expect(plain.stackOutputs.adminPassword).toBe("An-Admin-Password-22");
+        expect(plain.secretStackOutputs).toContain("adminPassword");
+        const secret = await declareStack({ adminPassword: "An-Admin-Password-22" }, undefined, undefined, { secretKeys: ["adminPassword"] });
+        expect(secret.warnings).toEqual([]);
+        expect((await declareStack()).warnings).toEqual([]);
+    });
+
     test("passwords are generated, used, and secret wherever they appear", async () => {
         const declaration = await declareStack({ replicas: 2 });
         const resources = byName(declaration);

@@ -63,9 +63,12 @@ describe("keycloakNodeEnv", () => {
         expect(keycloakNodeEnv(throughLb, planCluster(throughLb), planCluster(throughLb).nodes[0], secrets)).not.toHaveProperty("KC_HOSTNAME_ADMIN");
     });
 
-    test("a bare hostname leaves backchannel URLs to the request", () => {
-        const bare = resolveSettings({ hostname: "sso.example.com" });
-        expect(keycloakNodeEnv(bare, planCluster(bare), planCluster(bare).nodes[0], secrets).KC_HOSTNAME_BACKCHANNEL_DYNAMIC).toBe("false");
+    test("the public URL goes to KC_HOSTNAME as a full URL, without a trailing slash", () => {
+        const publicUrl = resolveSettings({ hostname: "https://sso.example.com/" });
+        expect(keycloakNodeEnv(publicUrl, planCluster(publicUrl), planCluster(publicUrl).nodes[0], secrets)).toMatchObject({
+            KC_HOSTNAME: "https://sso.example.com",
+            KC_HOSTNAME_BACKCHANNEL_DYNAMIC: "true",
+        });
     });
 
     test("a node's environment is the same whatever the replica count", () => {
