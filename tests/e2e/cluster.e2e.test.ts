@@ -10,7 +10,7 @@ import { parseSubnet } from "../../components/addressPlan";
 import { KEYCLOAK_VERSION } from "../../components/config";
 import type { Declaration, ProviderFake } from "../support/declaration";
 import { TYPES } from "../support/declaration";
-import { apply, ApplyResult, destroy, diff, newContext, recreate } from "./harness/apply";
+import { apply, ApplyOptions, ApplyResult, destroy, newContext, preview, refresh, RefreshResult } from "./harness/apply";
 import { allContainerLogs, connectDocker, ensureEngine, sleep } from "./harness/docker";
 import { E2E_IMAGES } from "./harness/images";
 import { declareStack, StackConfig } from "../support/program";
@@ -68,8 +68,10 @@ const notes = report.notes as string[];
 let docker: Docker;
 let ctx: HarnessContext;
 let fake: ProviderFake;
-/** The last declaration applied to the engine (what Pulumi's state would hold). */
+/** The deployment state after the last apply (what Pulumi's checkpoint would hold). */
 let state: Declaration | undefined;
+/** The stack config of the last apply. */
+let stackConfig: StackConfig = CONFIG;
 let facts: ClusterFacts;
 /** Created in test 5; test 7 looks for it on the reused volume. */
 let userCreatedBeforeRestart: string | undefined;
@@ -78,12 +80,36 @@ function log(message: string): void {
     process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-async function applyAndRecord(next: Declaration): Promise<ApplyResult> {
-    const result = await apply(ctx, state, next);
-    state = next;
-    facts = clusterFacts(next);
+async function applyAndRecord(next: Declaration, options: ApplyOptions = {}): Promise<ApplyResult> {
+    const result = await apply(ctx, state, next, options);
+    state = result.state;
+    facts = clusterFacts(result.state);
     return result;
 }
+
+/**
+ * `pulumi up` with this stack config, as the real engine runs it: with `refresh`, every resource is read back
+ * from Docker first and the program runs against that state; `replace` is `--replace`.
+ */
+async function up(config: StackConfig, options: ApplyOptions & { refresh?: boolean } = {}): Promise<{ result: ApplyResult; refreshed?: RefreshResult }> {
+    let refreshed: RefreshResult | undefined;
+    if (options.refresh) {
+        refreshed = await refresh(ctx, state!);
+        state = refreshed.state;
+    }
+    const declaration = await declareStack(config, fake, state);
+    const result = await applyAndRecord(declaration, options);
+    stackConfig = config;
+    return { result, refreshed };
+}
+
+const NO_CHANGES = { created: [], updated: [], replaced: [], deleted: [] };
+const changesOf = (result: { created: string[]; updated: string[]; replaced: string[]; deleted: string[] }) => ({
+    created: result.created,
+    updated: result.updated,
+    replaced: result.replaced,
+    deleted: result.deleted,
+});
 
 async function containerIdentity(names: string[]): Promise<Record<string, { id: string; startedAt: string }>> {
     const entries = await Promise.all(
@@ -268,17 +294,34 @@ async function liveMemberNames(): Promise<string[]> {
     return [...new Set((await jgroupsMembers(docker, facts)).map((row) => row.name))].sort();
 }
 
-/** Re-applies the unchanged declaration (as `pulumi up` would) so the stopped node is started; waits for the full view. */
-async function bringBack(victim: NodeFacts): Promise<number> {
-    const back = await apply(ctx, state, state!);
-    expect(back.created).toEqual([]);
-    expect(back.replaced).toEqual([]);
-    expect(back.deleted).toEqual([]);
-    expect(back.refreshed).toEqual({ [victim.resourceName]: "started" });
-    const startedAt = back.timings[victim.resourceName].startedAt!;
+/**
+ * Brings a killed node back the way the real engine does. A plain `pulumi up` changes nothing: the state still
+ * says the container runs, and Docker's unless-stopped policy does not restart a container stopped by
+ * `docker kill`. `pulumi up --refresh` reads it back stopped (no ports, mustRun false) and replaces exactly
+ * that node. Returns the seconds from the new container's start until the full view is back.
+ */
+async function bringBack(victim: NodeFacts): Promise<{ rejoinSeconds: number; plainUp: object; refreshUp: object }> {
+    const others = (await labelled(docker, CLUSTER_NAME)).containers.filter((name) => name !== victim.containerName);
+    const othersBefore = await containerIdentity(others);
+    const plain = (await up(stackConfig)).result;
+    expect(changesOf(plain)).toEqual(NO_CHANGES);
+    expect(plain.operations).toEqual([]);
+    expect((await docker.getContainer(victim.containerName).inspect()).State.Running).toBe(false);
+
+    const healed = await up(stackConfig, { refresh: true });
+    expect(healed.refreshed!.changed).toEqual([victim.resourceName]);
+    expect(changesOf(healed.result)).toEqual({ ...NO_CHANGES, replaced: [victim.resourceName] });
+    expect(healed.result.changes[victim.resourceName].replaceKeys).toEqual(["ports"]);
+    expect(healed.result.operations).toEqual([`delete ${victim.resourceName}`, `create ${victim.resourceName}`]);
+    expect(await containerIdentity(others)).toEqual(othersBefore);
+    const startedAt = healed.result.timings[victim.resourceName].startedAt!;
     await waitForClusterSize(docker, facts.nodes, facts.nodes.length, 120_000);
     await pollUntil("every load balancer slot UP again", 30_000, async () => (upSlots(await loadBalancerSlots(facts)).length === facts.nodes.length ? true : undefined));
-    return seconds(startedAt, Date.now());
+    return {
+        rejoinSeconds: seconds(startedAt, Date.now()),
+        plainUp: { ...changesOf(plain), operations: plain.operations },
+        refreshUp: { refreshChanged: healed.refreshed!.changed, ...changesOf(healed.result), operations: healed.result.operations },
+    };
 }
 
 beforeAll(async () => {
@@ -330,9 +373,9 @@ afterAll(async () => {
 
 describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
     test("1. forms: two healthy nodes in one JGroups view, discovered through PostgreSQL", async () => {
-        const declaration = await declareStack(CONFIG, fake);
-        const result = await applyAndRecord(declaration);
-        expect(result.created).toHaveLength(declaration.resources.length);
+        const { result } = await up(CONFIG);
+        expect(result.created).toHaveLength(result.state.resources.length);
+        expect(result.state.resources.every((resource) => (resource.initErrors ?? []).length === 0)).toBe(true);
 
         const timings = Object.values(result.timings);
         const firstStart = Math.min(...timings.map((t) => t.startedAt ?? Infinity));
@@ -364,6 +407,24 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             return JSON.stringify(rows) === JSON.stringify(expected) ? rows : undefined;
         }).catch(async () => (await jgroupsRows(docker, facts)).map(({ name, ip }) => ({ name, ip })));
         expect(members).toEqual(expected);
+    });
+
+    test("1b. settles: a second up changes nothing, and neither does refresh followed by up", async () => {
+        const names = (await labelled(docker, CLUSTER_NAME)).containers;
+        const before = await containerIdentity(names);
+        const again = (await up(stackConfig)).result;
+        expect(changesOf(again)).toEqual(NO_CHANGES);
+        expect(again.operations).toEqual([]);
+
+        // What the real engine showed as phantom updates (healthcheck durations, memorySwap) must not appear
+        // once every field is read back from Docker.
+        const refreshed = await refresh(ctx, state!);
+        expect({ changed: refreshed.changed, removed: refreshed.removed }).toEqual({ changed: [], removed: [] });
+        state = refreshed.state;
+        const afterRefresh = preview(state, await declareStack(stackConfig, fake, state));
+        expect({ ...changesOf(afterRefresh), changes: afterRefresh.changes }).toEqual({ ...NO_CHANGES, changes: {} });
+        expect(await containerIdentity(names)).toEqual(before);
+        report.settles = { secondUp: changesOf(again), refreshChanged: refreshed.changed, previewAfterRefresh: changesOf(afterRefresh) };
     });
 
     test("2. serves: a token from the load balancer is accepted by every node; /admin/ is not routed", async () => {
@@ -443,7 +504,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const shrunk = await pollUntil("the survivor's view to shrink to 1", 60_000, async () => ((await clusterSize(docker, survivor)).size === 1 ? Date.now() : undefined));
         (report.failover as Record<string, unknown>).viewShrinkSeconds = seconds(run.killAt, shrunk);
 
-        (report.failover as Record<string, unknown>).rejoinSeconds = await bringBack(victim);
+        Object.assign(report.failover as Record<string, unknown>, await bringBack(victim));
     });
 
     test("3b. losing the coordinator of a two-node cluster: the survivor recovers by itself (measured)", async () => {
@@ -476,7 +537,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(run.refreshTokenFromBeforeKillStatus).toBe(200);
         expect(run.summary.outageSeconds).toBeLessThanOrEqual(80);
 
-        (report.coordinatorLoss as Record<string, unknown>).rejoinSeconds = await bringBack(victim);
+        Object.assign(report.coordinatorLoss as Record<string, unknown>, await bringBack(victim));
     });
 
     test("4. scales out 2 → 3: one container created, nothing else touched", async () => {
@@ -484,16 +545,12 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const existing = [facts.loadBalancer.containerName, facts.postgres.containerName, ...facts.nodes.map((node) => node.containerName)];
         const identityBefore = await containerIdentity(existing);
 
-        const three = await declareStack({ ...CONFIG, replicas: 3 }, fake, before);
-        const planned = diff(before, three);
-        expect(planned.created).toEqual([`${CLUSTER_NAME}-node-3`]);
-        expect(planned.replaced).toEqual([]);
-        expect(planned.deleted).toEqual([]);
+        const planned = preview(before, await declareStack({ ...CONFIG, replicas: 3 }, fake, before));
+        expect(changesOf(planned)).toEqual({ ...NO_CHANGES, created: [`${CLUSTER_NAME}-node-3`] });
 
-        const out = await applyAndRecord(three);
-        expect(out.created).toEqual([`${CLUSTER_NAME}-node-3`]);
-        expect(out.replaced).toEqual([]);
-        expect(out.refreshed).toEqual({});
+        const out = (await up({ ...CONFIG, replicas: 3 })).result;
+        expect(changesOf(out)).toEqual({ ...NO_CHANGES, created: [`${CLUSTER_NAME}-node-3`] });
+        expect(out.operations).toEqual([`create ${CLUSTER_NAME}-node-3`]);
         // Same containers, not even restarted.
         expect(await containerIdentity(existing)).toEqual(identityBefore);
         const node3 = facts.nodes[2];
@@ -524,7 +581,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(run.load.stoppedBy).toBe("done");
         expect(run.load.failures).toEqual([]);
         expect(run.refreshTokenFromBeforeKillStatus).toBe(200);
-        (report.coordinatorLossAtThree as Record<string, unknown>).rejoinSeconds = await bringBack(victim);
+        Object.assign(report.coordinatorLossAtThree as Record<string, unknown>, await bringBack(victim));
     });
 
     test("4c. scales in 3 → 2: only node 3 deleted, nothing else touched", async () => {
@@ -532,17 +589,12 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const node3 = facts.nodes[2];
         const existing = [facts.loadBalancer.containerName, facts.postgres.containerName, facts.nodes[0].containerName, facts.nodes[1].containerName];
         const identityAtThree = await containerIdentity(existing);
-        const two = await declareStack({ ...CONFIG, replicas: 2 }, fake, three);
-        const scaleInPlan = diff(three, two);
-        expect(scaleInPlan.deleted).toEqual([`${CLUSTER_NAME}-node-3`]);
-        expect(scaleInPlan.created).toEqual([]);
-        expect(scaleInPlan.replaced).toEqual([]);
+        const scaleInPlan = preview(three, await declareStack({ ...CONFIG, replicas: 2 }, fake, three));
+        expect(changesOf(scaleInPlan)).toEqual({ ...NO_CHANGES, deleted: [`${CLUSTER_NAME}-node-3`] });
         const scaleInStarted = Date.now();
-        const back = await applyAndRecord(two);
-        expect(back.deleted).toEqual([`${CLUSTER_NAME}-node-3`]);
-        expect(back.created).toEqual([]);
-        expect(back.replaced).toEqual([]);
-        expect(back.refreshed).toEqual({});
+        const back = (await up({ ...CONFIG, replicas: 2 })).result;
+        expect(changesOf(back)).toEqual({ ...NO_CHANGES, deleted: [`${CLUSTER_NAME}-node-3`] });
+        expect(back.operations).toEqual([`delete ${CLUSTER_NAME}-node-3`]);
         expect(await containerIdentity(existing)).toEqual(identityAtThree);
         expect((await labelled(docker, CLUSTER_NAME)).containers).not.toContain(node3.containerName);
         const sizesBack = await waitForClusterSize(docker, facts.nodes, 2, 60_000);
@@ -579,8 +631,12 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         await dockerHealthy([facts.postgres.containerName, ...nodeNames], 120_000);
         expect(await containerIdentity(nodeNames)).toEqual(nodesBefore); // recovered without being restarted
 
+        // pulumi up --replace <postgres>: only PostgreSQL is replaced; the nodes depend on it through dependsOn
+        // alone, which never replaces a dependent.
         const replaceAt = Date.now();
-        await recreate(ctx, state!, [facts.postgres.resourceName]);
+        const replaced = (await up(stackConfig, { replace: [facts.postgres.resourceName] })).result;
+        expect(changesOf(replaced)).toEqual({ ...NO_CHANGES, replaced: [facts.postgres.resourceName] });
+        expect(replaced.operations).toEqual([`delete ${facts.postgres.resourceName}`, `create ${facts.postgres.resourceName}`]);
         const pgIdAfter = (await docker.getContainer(facts.postgres.containerName).inspect()).Id;
         expect(pgIdAfter).not.toBe(pgIdBefore);
         await waitNodesServe(username, 180_000);
@@ -596,6 +652,68 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             userSurvivedRestart: true,
             userSurvivedReplacement: true,
             nodesRestarted: false,
+        };
+    });
+
+    test("5b. a memory change replaces the nodes (not docker update), one after another; the cluster re-forms and nothing drifts", async () => {
+        const nodeNames = facts.nodes.map((node) => node.containerName);
+        const resourceNames = facts.nodes.map((node) => node.resourceName);
+        const others = [facts.loadBalancer.containerName, facts.postgres.containerName];
+        const othersBefore = await containerIdentity(others);
+        const newMemoryMb = 1536;
+        const config = { ...stackConfig, keycloakMemoryMb: newMemoryMb };
+
+        const planned = preview(state, await declareStack(config, fake, state));
+        expect(changesOf(planned)).toEqual({ ...NO_CHANGES, replaced: resourceNames });
+        for (const name of resourceNames) expect(planned.changes[name]).toEqual({ changed: ["memory"], replaceKeys: ["memory"] });
+
+        // Measured through the load balancer while the nodes are replaced (recorded, not asserted: zero-downtime
+        // replacement is its own piece of work).
+        const lb = facts.loadBalancer.url;
+        const sessions = await Promise.all([0, 1].map(() => token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
+        let applyDone = false;
+        const loadRun = runLoad({
+            baseUrl: lb,
+            clientId: PROBE_CLIENT,
+            sessions,
+            maxRequests: 8000,
+            maxMs: 300_000,
+            pauseMs: 20,
+            pauseAfterFailureMs: 250,
+            done: () => applyDone,
+            phase: () => "duringReplacement",
+        });
+        const started = Date.now();
+        let out: ApplyResult;
+        try {
+            out = (await up(config)).result;
+        } finally {
+            applyDone = true;
+        }
+        const load = await loadRun;
+        expect(changesOf(out)).toEqual({ ...NO_CHANGES, replaced: resourceNames });
+        // Node 2 depends on node 1 (dependsOn), so its replacement waits for node 1's.
+        expect(out.operations).toEqual(resourceNames.flatMap((name) => [`delete ${name}`, `create ${name}`]));
+        expect(await containerIdentity(others)).toEqual(othersBefore);
+        for (const name of nodeNames) {
+            const host = (await docker.getContainer(name).inspect()).HostConfig;
+            expect({ name, memory: host.Memory, swap: host.MemorySwap }).toEqual({ name, memory: newMemoryMb * 1024 * 1024, swap: -1 });
+        }
+        expect(await waitForClusterSize(docker, facts.nodes, facts.nodes.length, 120_000)).toEqual(facts.nodes.map(() => facts.nodes.length));
+
+        const refreshed = await refresh(ctx, state!);
+        expect(refreshed.changed).toEqual([]);
+        state = refreshed.state;
+        expect(changesOf(preview(state, await declareStack(config, fake, state)))).toEqual(NO_CHANGES);
+        report.memoryChange = {
+            fromMb: 2048,
+            toMb: newMemoryMb,
+            replaced: out.replaced,
+            operations: out.operations,
+            seconds: seconds(started, Date.now()),
+            requests: load.requests,
+            failed: load.failures.length,
+            failures: load.failures.slice(0, 5).map((failure) => ({ ...failure, at: undefined, msAfterStart: failure.at - started })),
         };
     });
 
@@ -638,19 +756,24 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const destroyed = await destroy(ctx, applied);
         expect(destroyed.retained).toEqual([`${CLUSTER_NAME}-postgres-data`]);
         expect(destroyed.deleted).toEqual(
-            applied.resources.filter((r) => r.type === TYPES.container || r.type === TYPES.network).map((r) => r.name).sort(),
+            applied.resources
+                .filter((r) => r.type !== TYPES.cluster && r.type !== TYPES.volume)
+                .map((r) => r.name)
+                .sort(),
         );
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [facts.volumeName] });
         state = undefined;
 
         // A new stack on the kept volume, as after `pulumi destroy` and `pulumi up`: PostgreSQL keeps the
-        // password it was initialised with, so the old passwords are handed over as config (README, Destroy).
+        // password it was initialised with, so the old passwords are handed over as secret config (README, Destroy).
         const keptPasswords = {
             databasePassword: String(applied.stackOutputs.databasePassword),
             adminPassword: String(applied.stackOutputs.adminPassword),
         };
-        const reused = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords }, fake);
+        const asSecrets = { secretKeys: Object.keys(keptPasswords) };
+        const reused = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords }, fake, undefined, asSecrets);
         expect(reused.resources.filter((r) => r.type === TYPES.randomPassword)).toEqual([]);
+        expect(reused.warnings).toEqual([]);
         const reuseStarted = Date.now();
         const created = await applyAndRecord(reused);
         expect(created.created).toContain(`${CLUSTER_NAME}-postgres-data`);
@@ -658,13 +781,15 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect((await adminToken(facts.loadBalancer.url)).access_token).toBeTruthy();
         const reuseSeconds = seconds(reuseStarted, Date.now());
 
-        // retainDatabaseVolume=false is an option, not an input: nothing is replaced, and destroy now removes
-        // the volume as well.
-        const noRetain = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords, retainDatabaseVolume: false }, fake, reused);
-        const planned = diff(reused, noRetain);
-        expect([planned.created, planned.replaced, planned.deleted]).toEqual([[], [], []]);
+        // retainDatabaseVolume=false is an option, not an input: nothing changes, and destroy now removes the
+        // volume as well.
+        const noRetain = await declareStack({ ...CONFIG, replicas: 1, ...keptPasswords, retainDatabaseVolume: false }, fake, state, asSecrets);
+        const planned = preview(state, noRetain);
+        expect(changesOf(planned)).toEqual(NO_CHANGES);
         expect(noRetain.resources.find((r) => r.type === TYPES.volume)?.retainOnDelete).toBe(false);
-        const second = await destroy(ctx, noRetain);
+        const applyRetainFalse = await applyAndRecord(noRetain);
+        expect(applyRetainFalse.operations).toEqual([]);
+        const second = await destroy(ctx, state!);
         expect(second.retained).toEqual([]);
         expect(second.deleted).toContain(`${CLUSTER_NAME}-postgres-data`);
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });

@@ -25,10 +25,19 @@ export interface DeclaredResource {
     secretInputs: string[];
     /** Names of the resources this one depends on (explicit dependsOn and input dependencies). */
     dependsOn: string[];
+    /** Per input, the resources whose outputs it was computed from (Pulumi's propertyDependencies). */
+    propertyDependencies: Record<string, string[]>;
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
-    /** What the mocked provider returned as the resource's state, secrets unwrapped. */
+    /** Inputs whose change must replace the resource even where the provider would update it in place. */
+    replaceOnChanges: string[];
+    /**
+     * The resource's state. Under the mocks: what the mocked provider returned. In the harness's deployment
+     * state: what the provider model holds (read back from Docker after a create or refresh).
+     */
     outputs: Record<string, unknown>;
+    /** Set in the harness's state when a create failed after the object was made (Pulumi's InitErrors). */
+    initErrors?: string[];
 }
 
 export interface Declaration {
@@ -36,6 +45,8 @@ export interface Declaration {
     stackOutputs: Record<string, unknown>;
     /** Names of stack outputs that are secret. */
     secretStackOutputs: string[];
+    /** What the program logged with pulumi.log.warn (shown by `pulumi up`). */
+    warnings: string[];
 }
 
 /** Provider behaviour the mocks need: values a real provider would compute. */
@@ -87,6 +98,8 @@ export interface DeclareOptions {
     pulumi: Pulumi;
     /** Stack config with namespaced keys, e.g. `{ "keycloak-cluster:replicas": "3" }`. */
     config: Record<string, string>;
+    /** Namespaced keys whose values were set with `config set --secret` (the engine tells the program which). */
+    secretKeys?: string[];
     /** Loads the program (e.g. `() => require("../../index")`) and returns its exports. */
     loadProgram: () => Record<string, unknown>;
     fake?: ProviderFake;
@@ -132,7 +145,7 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
     // Everything up to loading the program runs synchronously, so a caller can wrap this call in
     // jest.isolateModules and the program gets that fresh module registry.
     const mocksSet = pulumi.runtime.setMocks(mocks, options.project ?? "keycloak-cluster", options.stack ?? "test", false);
-    pulumi.runtime.setAllConfig(options.config);
+    pulumi.runtime.setAllConfig(options.config, options.secretKeys ?? []);
 
     const monitor = pulumi.runtime.getMonitor() as unknown as {
         registerResource(request: RegisterResourceRequest, callback: (error: unknown, response: unknown) => void): void;
@@ -160,8 +173,10 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
                     inputs,
                     secretInputs: secretInputs.sort(),
                     dependsOn: [...new Set(request.getDependenciesList().map(nameOfUrn))].sort(),
+                    propertyDependencies: propertyDependencies(request),
                     deleteBeforeReplace: request.getDeletebeforereplace(),
                     retainOnDelete: request.getRetainondelete() === true,
+                    replaceOnChanges: [...request.getReplaceonchangesList()].sort(),
                     outputs: state.value as Record<string, unknown>,
                 });
             }
@@ -169,8 +184,23 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
         });
     };
 
-    const exported = options.loadProgram();
-    await mocksSet;
+    // Without an engine (under the mocks) pulumi.log.warn writes "warning: [runtime] <message>" to
+    // console.warn (sdk/nodejs/log/index.ts); that is where the program's warnings are collected.
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const text = args.map(String).join(" ");
+        if (text.startsWith("warning: [runtime] ")) warnings.push(text.slice("warning: [runtime] ".length));
+        else consoleWarn(...args);
+    };
+    let exported: Record<string, unknown>;
+    try {
+        exported = options.loadProgram();
+        await mocksSet;
+    } catch (error) {
+        console.warn = consoleWarn;
+        throw error;
+    }
     const stackOutputs: Record<string, unknown> = {};
     const secretStackOutputs: string[] = [];
     for (const [key, value] of Object.entries(exported)) {
@@ -178,9 +208,13 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
         stackOutputs[key] = await new Promise((resolve) => value.apply((resolved) => resolve(resolved)));
         if (await pulumi.isSecret(value)) secretStackOutputs.push(key);
     }
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    try {
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    } finally {
+        console.warn = consoleWarn;
+    }
     resources.sort((a, b) => a.urn.localeCompare(b.urn));
-    return { resources, stackOutputs, secretStackOutputs: secretStackOutputs.sort() };
+    return { resources, stackOutputs, secretStackOutputs: secretStackOutputs.sort(), warnings };
 }
 
 interface RegisterResourceRequest {
@@ -190,8 +224,19 @@ interface RegisterResourceRequest {
     getCustom(): boolean;
     getObject(): { toJavaScript(): unknown };
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
     getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean | undefined;
+    getReplaceonchangesList(): string[];
+}
+
+function propertyDependencies(request: RegisterResourceRequest): Record<string, string[]> {
+    const entries: [string, string[]][] = [];
+    request.getPropertydependenciesMap().forEach((dependencies, key) => {
+        const names = [...new Set(dependencies.getUrnsList().map(nameOfUrn))].sort();
+        if (names.length > 0) entries.push([key, names]);
+    });
+    return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Resources of one type, in declaration order. */

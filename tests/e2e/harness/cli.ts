@@ -1,30 +1,50 @@
 /**
- * Brings the program up on the local Docker engine and leaves it running, like `pulumi up` would.
+ * Brings the program up on the local Docker engine and leaves it running, playing `pulumi up` with the
+ * harness's model of the Pulumi engine and the Docker provider.
  *
- *   npm run e2e:up                      # declare with the e2e images, apply, save the state
- *   npm run e2e:up -- replicas=3        # change stack config: only the difference is applied
- *   npm run e2e:up -- hostname=         # an empty value removes a key (back to the default)
- *   npm run e2e:down                    # destroy what the saved state holds
+ *   npm run e2e:up                              # declare with the e2e images, apply, save the state
+ *   npm run e2e:up -- replicas=3                # change stack config: only the difference is applied
+ *   npm run e2e:up -- --refresh                 # pulumi up --refresh: read the engine's state first
+ *   npm run e2e:up -- --replace=kc-node-2       # pulumi up --replace: replace that resource
+ *   npm run e2e:up -- --secret adminPassword=…  # like pulumi config set --secret
+ *   npm run e2e:up -- hostname=                 # an empty value removes a key (back to the default)
+ *   npm run e2e:preview [-- --refresh]          # what up would do, without doing it
+ *   npm run e2e:down                            # destroy what the saved state holds
  *
  * Config keys are the program's stack-config keys (without the `keycloak-cluster:` namespace); they are
  * remembered in .e2e-state/stack.json (mode 0600: it holds the generated passwords). Secrets are never printed.
  */
-import type { Declaration } from "../../support/declaration";
-import { apply, destroy, newContext } from "./apply";
+import { apply, ApplyError, destroy, newContext, preview, refresh } from "./apply";
 import { connectDocker, ensureEngine } from "./docker";
 import { declareProgram, StackConfig } from "../../support/program";
+import type { Declaration } from "../../support/declaration";
 import { E2E_IMAGES } from "./images";
 import { localProviderFake } from "./providerFake";
 import { loadState, removeState, saveState, STATE_FILE } from "./state";
 
 const log = (message: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
-function parseArgs(args: string[]): Record<string, string> {
-    const parsed: Record<string, string> = {};
-    for (const arg of args) {
-        const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(arg);
-        if (!match) throw new Error(`Expected key=value, got "${arg}"`);
-        parsed[match[1]] = match[2];
+interface Arguments {
+    config: Record<string, string>;
+    secretKeys: string[];
+    refresh: boolean;
+    replace: string[];
+}
+
+function parseArgs(args: string[]): Arguments {
+    const parsed: Arguments = { config: {}, secretKeys: [], refresh: false, replace: [] };
+    for (let index = 0; index < args.length; index++) {
+        const arg = args[index];
+        if (arg === "--refresh") parsed.refresh = true;
+        else if (arg.startsWith("--replace=")) parsed.replace.push(arg.slice("--replace=".length));
+        else {
+            const secret = arg === "--secret";
+            const pair = secret ? args[++index] ?? "" : arg;
+            const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(pair);
+            if (!match) throw new Error(`Expected key=value, --secret key=value, --refresh or --replace=<name>, got "${pair}"`);
+            parsed.config[match[1]] = match[2];
+            if (secret) parsed.secretKeys.push(match[1]);
+        }
     }
     return parsed;
 }
@@ -38,12 +58,6 @@ function mergedConfig(saved: StackConfig | undefined, args: Record<string, strin
     return config;
 }
 
-/** Everything in `a`, plus what only `b` has (so a failed run's state still lets `down` remove it all). */
-function union(a: Declaration, b: Declaration | undefined): Declaration {
-    const keys = new Set(a.resources.map((r) => `${r.type}::${r.name}`));
-    return { ...a, resources: [...a.resources, ...(b?.resources ?? []).filter((r) => !keys.has(`${r.type}::${r.name}`))] };
-}
-
 function printOutputs(declaration: Declaration): void {
     for (const [key, value] of Object.entries(declaration.stackOutputs)) {
         const shown = declaration.secretStackOutputs.includes(key) ? `[secret] (stackOutputs.${key} in ${STATE_FILE})` : JSON.stringify(value);
@@ -51,23 +65,34 @@ function printOutputs(declaration: Declaration): void {
     }
 }
 
-async function up(args: string[]): Promise<void> {
+async function up(args: string[], dryRun: boolean): Promise<void> {
     const saved = loadState();
-    const config = mergedConfig(saved?.config, parseArgs(args));
+    const parsed = parseArgs(args);
+    const config = mergedConfig(saved?.config, parsed.config);
+    const secretKeys = [...new Set([...(saved?.secretKeys ?? []), ...parsed.secretKeys])].filter((key) => key in config);
     const docker = connectDocker();
     await ensureEngine(docker);
-    const declaration = await declareProgram(config, localProviderFake(docker), saved?.declaration);
+    const ctx = newContext(docker, log);
+    let state = saved?.declaration;
+    if (parsed.refresh && state) state = (await refresh(ctx, state)).state;
+    const declaration = await declareProgram(config, localProviderFake(docker), state, { secretKeys, stackName: "e2e" });
+    for (const warning of declaration.warnings) log(`warning: ${warning}`);
+    if (dryRun) {
+        const planned = preview(state, declaration, parsed.replace);
+        log(`preview: create [${planned.created.join(", ")}], update [${planned.updated.join(", ")}], replace [${planned.replaced.join(", ")}], delete [${planned.deleted.join(", ")}], ${planned.untouched.length} unchanged`);
+        for (const [name, change] of Object.entries(planned.changes)) log(`  ${name}: changed ${change.changed.join(", ")}${change.replaceKeys.length ? ` (replace: ${change.replaceKeys.join(", ")})` : ""}`);
+        return;
+    }
     try {
-        const result = await apply(newContext(docker, log), saved?.declaration, declaration);
-        saveState({ config, declaration });
+        const result = await apply(ctx, state, declaration, { replace: parsed.replace });
+        saveState({ config, secretKeys, declaration: result.state });
         log(
-            `applied in ${result.seconds.toFixed(1)}s: created [${result.created.join(", ")}], replaced [${result.replaced.join(", ")}], ` +
-                `deleted [${result.deleted.join(", ")}], ${result.untouched.length} unchanged` +
-                (Object.keys(result.refreshed).length > 0 ? `, healed ${JSON.stringify(result.refreshed)}` : ""),
+            `applied in ${result.seconds.toFixed(1)}s: created [${result.created.join(", ")}], updated [${result.updated.join(", ")}], replaced [${result.replaced.join(", ")}], ` +
+                `deleted [${result.deleted.join(", ")}], ${result.untouched.length} unchanged`,
         );
-        printOutputs(declaration);
+        printOutputs(result.state);
     } catch (error) {
-        saveState({ config, declaration: union(declaration, saved?.declaration) });
+        if (error instanceof ApplyError) saveState({ config, secretKeys, declaration: error.state });
         throw error;
     }
 }
@@ -82,7 +107,7 @@ async function down(): Promise<void> {
     await ensureEngine(docker);
     const result = await destroy(newContext(docker, log), saved.declaration);
     removeState();
-    log(`destroyed: deleted [${result.deleted.join(", ")}], already gone [${result.absent.join(", ")}]`);
+    log(`destroyed: deleted [${result.deleted.join(", ")}]`);
     for (const name of result.retained) {
         const resource = saved.declaration.resources.find((r) => r.name === name);
         log(`kept ${name} (retainOnDelete): remove it with docker volume rm ${String(resource?.inputs.name)}`);
@@ -91,9 +116,10 @@ async function down(): Promise<void> {
 
 async function main(): Promise<void> {
     const [command, ...args] = process.argv.slice(2);
-    if (command === "up") await up(args);
+    if (command === "up") await up(args, false);
+    else if (command === "preview") await up(args, true);
     else if (command === "down" && args.length === 0) await down();
-    else throw new Error("usage: cli.ts up [key=value ...] | cli.ts down");
+    else throw new Error("usage: cli.ts up|preview [--refresh] [--replace=<name>] [--secret key=value] [key=value ...] | cli.ts down");
 }
 
 main().catch((error: Error) => {

@@ -1,13 +1,19 @@
 /**
- * How each declared resource type becomes Docker objects: create, delete, and check-and-heal ("refresh")
- * for resources whose inputs did not change. Inputs have already passed the allow-list in schema.ts.
+ * The provider side of the harness: what the real providers do to the Docker engine for each resource type
+ * (Create, Read, Update, Delete) and what state they hand back to the engine. Each behaviour carries its
+ * source; the engine side (when each operation runs) is in apply.ts.
+ *
+ * Docker types: kreuzwerker/terraform-provider-docker v4 line (bridged by @pulumi/docker 5.x),
+ * internal/provider/resource_docker_container_funcs.go (commit f7ce7273, same logic at 4834197),
+ * resource_docker_network_funcs.go, resource_docker_volume.go, resource_docker_image_funcs.go.
+ * RandomPassword: hashicorp/terraform-provider-random internal/provider/resource_password.go.
  */
 import type Docker from "dockerode";
 import type { DeclaredResource } from "../../support/declaration";
 import { TYPES } from "../../support/declaration";
 import { containerLogs, isNotFound, sleep, statusCode } from "./docker";
-import { durationToNanoseconds } from "./durations";
-import { ContainerInputs, labelMap, NetworkInputs, RemoteImageInputs, VolumeInputs } from "./schema";
+import { durationToNanoseconds, formatGoDuration } from "./durations";
+import { ContainerInputs, HealthcheckInputs, labelMap, NetworkInputs, RemoteImageInputs, VolumeInputs } from "./schema";
 import { createTar } from "./tar";
 
 export interface ResourceTiming {
@@ -23,21 +29,28 @@ export interface HarnessContext {
     timings: Map<string, ResourceTiming>;
 }
 
-export type DeleteOutcome = "deleted" | "retained" | "absent" | "nothing-to-delete";
-export type RefreshOutcome = "ok" | "started" | "recreated";
+/** State the provider hands back; undefined from read() means the object is gone (dropped from state). */
+export type ProviderState = Record<string, unknown>;
 
-interface Handler {
-    create(ctx: HarnessContext, resource: DeclaredResource): Promise<void>;
-    remove(ctx: HarnessContext, resource: DeclaredResource): Promise<DeleteOutcome>;
-    /** For an untouched resource: make the live object match the declaration's intent again. */
-    refresh(ctx: HarnessContext, resource: DeclaredResource): Promise<RefreshOutcome>;
+/** A create that made the object but then failed: the engine keeps it in state with init errors. */
+export class PartialCreateError extends Error {
+    constructor(
+        message: string,
+        readonly state: ProviderState,
+        readonly diagnostics: string,
+    ) {
+        super(`${message}${diagnostics ? `\n${diagnostics}` : ""}`);
+        this.name = "PartialCreateError";
+    }
 }
 
-const nothing: Handler = {
-    create: async () => undefined,
-    remove: async () => "nothing-to-delete",
-    refresh: async () => "ok",
-};
+interface Provider {
+    create(ctx: HarnessContext, resource: DeclaredResource): Promise<ProviderState>;
+    read(ctx: HarnessContext, state: DeclaredResource): Promise<ProviderState | undefined>;
+    /** `planned`: the new inputs with schema defaults, as the engine will store them. */
+    update(ctx: HarnessContext, old: DeclaredResource, next: DeclaredResource, planned: ProviderState): Promise<ProviderState>;
+    delete(ctx: HarnessContext, state: DeclaredResource): Promise<void>;
+}
 
 function timing(ctx: HarnessContext, name: string): ResourceTiming {
     let entry = ctx.timings.get(name);
@@ -48,125 +61,219 @@ function timing(ctx: HarnessContext, name: string): ResourceTiming {
     return entry;
 }
 
-// ---------------------------------------------------------------- images
+/** Retries `operation` while Docker answers with `busy` in its message, up to `seconds` (the provider's StateChangeConf loops). */
+async function retryWhileBusy(operation: () => Promise<unknown>, busy: RegExp, seconds: number): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        try {
+            await operation();
+            return;
+        } catch (error) {
+            if (!busy.test(String((error as Error).message)) || Date.now() > deadline) throw error;
+            await sleep(1000);
+        }
+    }
+}
 
-const remoteImage: Handler = {
-    async create(ctx, resource) {
-        await resolveImage(ctx, resource);
-    },
-    // keepLocally is required to be true: the image stays.
-    remove: async () => "nothing-to-delete",
-    async refresh(ctx, resource) {
-        await resolveImage(ctx, resource);
-        return "ok";
-    },
+// ---------------------------------------------------------------- component and random
+
+const noProvider: Provider = {
+    create: async (_ctx, resource) => resource.outputs,
+    read: async (_ctx, state) => state.outputs,
+    update: async (_ctx, _old, next) => next.outputs,
+    delete: async () => undefined,
 };
 
 /**
- * The declared image id must exist locally (containers are created from it). Like `pulumi up` without
- * --refresh, a tag moved since the declaration does not change the resource: it is only reported.
+ * resource_password.go: Create generates `result` (here the mocked provider already did, and the program
+ * used it); Read does nothing ("Read does not need to perform any operations"); Delete does nothing; every
+ * argument RequiresReplace.
  */
-async function resolveImage(ctx: HarnessContext, resource: DeclaredResource): Promise<void> {
-    const inputs = resource.inputs as unknown as RemoteImageInputs;
-    const declaredId = String(resource.outputs.imageId);
-    try {
-        await ctx.docker.getImage(declaredId).inspect();
-    } catch (error) {
-        if (isNotFound(error)) {
-            throw new Error(
-                `${resource.name}: image ${inputs.name} (${declaredId}) is not present locally and the harness never pulls; run bash tests/e2e/images/build.sh and declare again`,
-            );
+const randomPassword: Provider = noProvider;
+
+// ---------------------------------------------------------------- images
+
+/**
+ * docker_image: Create finds the image locally or pulls it (findImage); the harness never pulls, so a
+ * missing image is an error naming the build script. Read looks the image up by name and drops the
+ * resource when it is gone; image_id is the local id. Delete removes nothing while keep_locally is true.
+ */
+const remoteImage: Provider = {
+    async create(ctx, resource) {
+        const inputs = resource.inputs as unknown as RemoteImageInputs;
+        const imageId = await localImage(ctx, inputs.name);
+        if (!imageId) {
+            throw new Error(`${resource.name}: image ${inputs.name} is not present locally and the harness never pulls; run bash tests/e2e/images/build.sh`);
         }
+        return { ...resource.inputs, imageId, repoDigest: "" };
+    },
+    async read(ctx, state) {
+        const imageId = await localImage(ctx, String(state.outputs.name));
+        return imageId ? { ...state.outputs, imageId } : undefined;
+    },
+    async update(ctx, _old, next) {
+        return remoteImage.create(ctx, next);
+    },
+    delete: async () => undefined,
+};
+
+async function localImage(ctx: HarnessContext, name: string): Promise<string | undefined> {
+    try {
+        return (await ctx.docker.getImage(name).inspect()).Id;
+    } catch (error) {
+        if (isNotFound(error)) return undefined;
         throw error;
     }
-    const currentId = await ctx.docker
-        .getImage(inputs.name)
-        .inspect()
-        .then((image) => image.Id)
-        .catch(() => undefined);
-    if (currentId !== declaredId) {
-        ctx.log(`note: ${inputs.name} now points to ${currentId ?? "nothing"}; ${resource.name} keeps ${declaredId} as declared`);
-    }
-}
-
-/** Deletes an engine object; one that is already gone is reported as absent, as Pulumi treats it. */
-async function removeIfPresent(remove: () => Promise<unknown>): Promise<"deleted" | "absent"> {
-    try {
-        await remove();
-        return "deleted";
-    } catch (error) {
-        if (isNotFound(error)) return "absent";
-        throw error;
-    }
-}
-
-/** Creates an engine object again when it has disappeared since it was applied. */
-async function recreateIfMissing(inspect: () => Promise<unknown>, create: () => Promise<void>): Promise<"ok" | "recreated"> {
-    try {
-        await inspect();
-        return "ok";
-    } catch (error) {
-        if (!isNotFound(error)) throw error;
-    }
-    await create();
-    return "recreated";
 }
 
 // ---------------------------------------------------------------- networks
 
-const network: Handler = {
+/**
+ * docker_network: Create = NetworkCreate (no check_duplicate since v4), then Read. Read drops the resource
+ * when the network is gone ("Network (%s) not found, removing from state"). Delete retries while the network
+ * "has active endpoints" (30 s) and takes a missing network as removed.
+ */
+const network: Provider = {
     async create(ctx, resource) {
         const inputs = resource.inputs as unknown as NetworkInputs;
         ctx.log(`create network ${inputs.name}`);
         await ctx.docker.createNetwork({
             Name: inputs.name,
             Driver: inputs.driver ?? "bridge",
-            CheckDuplicate: true,
             IPAM: {
                 Driver: "default",
                 Config: (inputs.ipamConfigs ?? []).map((config) => ({ Subnet: config.subnet, ...(config.gateway ? { Gateway: config.gateway } : {}) })),
             },
             Labels: labelMap(inputs.labels),
         });
+        return (await network.read(ctx, resource))!;
     },
-    async remove(ctx, resource) {
-        const inputs = resource.inputs as unknown as NetworkInputs;
-        ctx.log(`delete network ${inputs.name}`);
-        return removeIfPresent(() => ctx.docker.getNetwork(inputs.name).remove());
+    async read(ctx, state) {
+        let info: Docker.NetworkInspectInfo;
+        try {
+            info = await ctx.docker.getNetwork(String(state.outputs.name ?? state.inputs.name)).inspect();
+        } catch (error) {
+            if (isNotFound(error)) return undefined;
+            throw error;
+        }
+        return {
+            ...state.outputs,
+            name: info.Name,
+            driver: info.Driver,
+            labels: Object.entries(info.Labels ?? {}).map(([label, value]) => ({ label, value })),
+            ipamConfigs: (info.IPAM?.Config ?? []).map((config) => ({ subnet: config.Subnet ?? "", gateway: config.Gateway ?? "", ipRange: config.IPRange ?? "" })),
+        };
     },
-    async refresh(ctx, resource) {
-        const inputs = resource.inputs as unknown as NetworkInputs;
-        return recreateIfMissing(() => ctx.docker.getNetwork(inputs.name).inspect(), () => network.create(ctx, resource));
+    async update() {
+        throw new Error("docker_network has no Update: every argument is ForceNew");
+    },
+    async delete(ctx, state) {
+        const name = String(state.outputs.name ?? state.inputs.name);
+        ctx.log(`delete network ${name}`);
+        await retryWhileBusy(
+            async () => {
+                try {
+                    await ctx.docker.getNetwork(name).remove();
+                } catch (error) {
+                    if (!isNotFound(error)) throw error;
+                }
+            },
+            /has active endpoints/,
+            30,
+        );
     },
 };
 
 // ---------------------------------------------------------------- volumes
 
-const volume: Handler = {
+/**
+ * docker_volume: Create = VolumeCreate (Docker hands back an existing volume of that name, e.g. one kept by
+ * retainOnDelete), then Read. Read drops the resource when the volume is gone (errdefs.IsNotFound, since
+ * PR #749). Delete = VolumeRemove(force) retried while "volume is in use" (30 s).
+ */
+const volume: Provider = {
     async create(ctx, resource) {
         const inputs = resource.inputs as unknown as VolumeInputs;
         ctx.log(`create volume ${inputs.name}`);
-        // Like the provider: Docker hands back an existing volume of that name (e.g. one retained earlier).
         await ctx.docker.createVolume({ Name: inputs.name, Labels: labelMap(inputs.labels) });
+        return (await volume.read(ctx, resource))!;
     },
-    async remove(ctx, resource) {
-        const inputs = resource.inputs as unknown as VolumeInputs;
-        if (resource.retainOnDelete) {
-            ctx.log(`retain volume ${inputs.name} (retainOnDelete)`);
-            return "retained";
+    async read(ctx, state) {
+        let info: Docker.VolumeInspectInfo;
+        try {
+            info = await ctx.docker.getVolume(String(state.outputs.name ?? state.inputs.name)).inspect();
+        } catch (error) {
+            if (isNotFound(error)) return undefined;
+            throw error;
         }
-        ctx.log(`delete volume ${inputs.name}`);
-        return removeIfPresent(() => ctx.docker.getVolume(inputs.name).remove());
+        return { ...state.outputs, name: info.Name, labels: Object.entries(info.Labels ?? {}).map(([label, value]) => ({ label, value })) };
     },
-    async refresh(ctx, resource) {
-        const inputs = resource.inputs as unknown as VolumeInputs;
-        return recreateIfMissing(() => ctx.docker.getVolume(inputs.name).inspect(), () => volume.create(ctx, resource));
+    async update() {
+        throw new Error("docker_volume updates only swarm cluster volumes in place; the harness models none");
+    },
+    async delete(ctx, state) {
+        const name = String(state.outputs.name ?? state.inputs.name);
+        ctx.log(`delete volume ${name}`);
+        await retryWhileBusy(
+            async () => {
+                try {
+                    await ctx.docker.getVolume(name).remove({ force: true });
+                } catch (error) {
+                    if (!isNotFound(error)) throw error;
+                }
+            },
+            /in use/,
+            30,
+        );
     },
 };
 
 // ---------------------------------------------------------------- containers
 
-function containerCreateOptions(inputs: ContainerInputs): Docker.ContainerCreateOptions {
+/** Memory inputs in MB as the provider sends them: memory × 1 MiB when set; memory_swap × 1 MiB when > 0, -1 as is, 0 not sent. */
+function memoryBytes(inputs: ContainerInputs): { Memory?: number; MemorySwap?: number } {
+    return {
+        ...(inputs.memory ? { Memory: inputs.memory * 1024 * 1024 } : {}),
+        ...(inputs.memorySwap ? { MemorySwap: inputs.memorySwap > 0 ? inputs.memorySwap * 1024 * 1024 : inputs.memorySwap } : {}),
+    };
+}
+
+/** resourceDockerContainerCreate: healthcheck durations via time.ParseDuration (errors ignored: 0). */
+function healthcheckConfig(healthcheck: HealthcheckInputs | undefined) {
+    if (!healthcheck) return undefined;
+    const nanoseconds = (value: string | undefined) => {
+        if (value === undefined) return 0;
+        try {
+            return durationToNanoseconds(value);
+        } catch {
+            return 0;
+        }
+    };
+    return {
+        Test: healthcheck.tests,
+        Interval: nanoseconds(healthcheck.interval),
+        Timeout: nanoseconds(healthcheck.timeout),
+        StartPeriod: nanoseconds(healthcheck.startPeriod),
+        Retries: healthcheck.retries ?? 0,
+    };
+}
+
+/**
+ * resourceDockerContainerCreate, in its order: ContainerCreate on the default network mode ("bridge"), the id
+ * is recorded at once; then, with networks_advanced, disconnect "bridge" and connect each network with its
+ * aliases and IPv4 address; then uploads (CopyToContainer, mode 0744 when executable, else 0644); then
+ * ContainerStart (start defaults to true) and, with wait, a poll of State.Health.Status every second until
+ * "healthy" — it does not stop on "unhealthy" or on an exit, only on wait_timeout ("container failed to be in
+ * healthy state"), leaving the container where it is; the Terraform SDK bounds the whole create by its
+ * default 20-minute timeout. It ends with Read.
+ */
+async function createContainer(ctx: HarnessContext, resource: DeclaredResource): Promise<ProviderState> {
+    const inputs = resource.inputs as unknown as ContainerInputs;
+    const startedCreate = Date.now();
+    if (!(await localImage(ctx, inputs.image))) {
+        throw new Error(`${resource.name}: image ${inputs.image} is not present locally and the harness never pulls`);
+    }
+    ctx.log(`create container ${inputs.name}`);
     const exposedPorts: Record<string, object> = {};
     const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
     for (const port of inputs.ports ?? []) {
@@ -174,10 +281,7 @@ function containerCreateOptions(inputs: ContainerInputs): Docker.ContainerCreate
         exposedPorts[key] = {};
         (portBindings[key] ??= []).push({ HostIp: port.ip ?? "0.0.0.0", HostPort: port.external === undefined ? "" : String(port.external) });
     }
-    const networks = inputs.networksAdvanced ?? [];
-    const first = networks[0];
-    const healthcheck = inputs.healthcheck;
-    return {
+    const created = await ctx.docker.createContainer({
         name: inputs.name,
         Hostname: inputs.hostname,
         Image: inputs.image,
@@ -186,43 +290,31 @@ function containerCreateOptions(inputs: ContainerInputs): Docker.ContainerCreate
         Env: inputs.envs,
         Labels: labelMap(inputs.labels),
         ExposedPorts: exposedPorts,
-        Healthcheck: healthcheck && {
-            Test: healthcheck.tests,
-            Interval: healthcheck.interval === undefined ? undefined : durationToNanoseconds(healthcheck.interval),
-            Timeout: healthcheck.timeout === undefined ? undefined : durationToNanoseconds(healthcheck.timeout),
-            Retries: healthcheck.retries,
-            StartPeriod: healthcheck.startPeriod === undefined ? undefined : durationToNanoseconds(healthcheck.startPeriod),
-        },
+        Healthcheck: healthcheckConfig(inputs.healthcheck),
         HostConfig: {
             PortBindings: portBindings,
-            RestartPolicy: { Name: inputs.restart ?? "no" },
-            Memory: inputs.memory === undefined ? undefined : inputs.memory * 1024 * 1024,
-            Mounts: (inputs.volumes ?? []).map((mount) => ({
-                Type: "volume" as const,
-                Source: mount.volumeName,
-                Target: mount.containerPath,
-                ReadOnly: mount.readOnly ?? false,
-            })),
-            NetworkMode: first?.name ?? "default",
+            RestartPolicy: { Name: inputs.restart ?? "no", MaximumRetryCount: 0 },
+            ...memoryBytes(inputs),
+            Binds: (inputs.volumes ?? []).map((mount) => `${mount.volumeName}:${mount.containerPath}${mount.readOnly ? ":ro" : ""}`),
+            NetworkMode: "bridge",
         },
-        NetworkingConfig: first ? { EndpointsConfig: { [first.name]: endpointConfig(first) } } : undefined,
-    };
-}
-
-function endpointConfig(attachment: NonNullable<ContainerInputs["networksAdvanced"]>[number]) {
-    return {
-        ...(attachment.ipv4Address ? { IPAMConfig: { IPv4Address: attachment.ipv4Address } } : {}),
-        Aliases: attachment.aliases ?? [],
-    };
-}
-
-async function createContainer(ctx: HarnessContext, resource: DeclaredResource): Promise<void> {
-    const inputs = resource.inputs as unknown as ContainerInputs;
-    ctx.log(`create container ${inputs.name}`);
-    const container = await ctx.docker.createContainer(containerCreateOptions(inputs));
+    });
     timing(ctx, resource.name).createdAt = Date.now();
-    for (const extra of (inputs.networksAdvanced ?? []).slice(1)) {
-        await ctx.docker.getNetwork(extra.name).connect({ Container: container.id, EndpointConfig: endpointConfig(extra) });
+    const planned = plannedContainerState(inputs);
+
+    if ((inputs.networksAdvanced ?? []).length > 0) {
+        await ctx.docker
+            .getNetwork("bridge")
+            .disconnect({ Container: created.id })
+            .catch((error: Error) => {
+                if (!/is not connected to the network bridge/.test(error.message)) throw error;
+            });
+        for (const attachment of inputs.networksAdvanced ?? []) {
+            await ctx.docker.getNetwork(attachment.name).connect({
+                Container: created.id,
+                EndpointConfig: { Aliases: attachment.aliases ?? [], ...(attachment.ipv4Address ? { IPAMConfig: { IPv4Address: attachment.ipv4Address } } : {}) },
+            });
+        }
     }
     if ((inputs.uploads ?? []).length > 0) {
         const archive = createTar(
@@ -232,117 +324,182 @@ async function createContainer(ctx: HarnessContext, resource: DeclaredResource):
                 mode: upload.executable ? 0o744 : 0o644,
             })),
         );
-        await container.putArchive(archive, { path: "/" });
+        await created.putArchive(archive, { path: "/" });
     }
-    if (inputs.mustRun !== false) await startContainer(ctx, resource);
-}
 
-async function startContainer(ctx: HarnessContext, resource: DeclaredResource): Promise<void> {
-    const inputs = resource.inputs as unknown as ContainerInputs;
-    try {
-        await ctx.docker.getContainer(inputs.name).start();
-    } catch (error) {
-        if (statusCode(error) !== 304) throw error; // 304: already started
-    }
+    await created.start();
     timing(ctx, resource.name).startedAt = Date.now();
     if (inputs.wait) {
-        await waitHealthy(ctx, resource);
-    } else {
-        const state = (await ctx.docker.getContainer(inputs.name).inspect()).State;
-        if (!state.Running) throw new Error(`${inputs.name}: not running after start (${state.Status}, exit code ${state.ExitCode})\n${await containerLogs(ctx.docker, inputs.name)}`);
-    }
-}
-
-/** Polls the container's health until healthy; fails fast when it goes unhealthy or stops running. */
-export async function waitHealthy(ctx: HarnessContext, resource: DeclaredResource): Promise<void> {
-    const inputs = resource.inputs as unknown as ContainerInputs;
-    const timeoutSeconds = inputs.waitTimeout ?? 60;
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    const container = ctx.docker.getContainer(inputs.name);
-    let restartsAtStart: number | undefined;
-    for (;;) {
-        const info = await container.inspect();
-        const state = info.State;
-        restartsAtStart ??= info.RestartCount;
-        const health = state.Health?.Status;
-        let problem: string | undefined;
-        if (health === "healthy") {
-            timing(ctx, resource.name).healthyAt = Date.now();
-            ctx.log(`container ${inputs.name} is healthy`);
-            return;
-        }
-        if (health === "unhealthy") problem = "became unhealthy";
-        else if (!state.Running || state.Restarting) problem = `stopped running (${state.Status}, exit code ${state.ExitCode})`;
-        else if (info.RestartCount > restartsAtStart) problem = `exited and was restarted by its restart policy (exit code ${state.ExitCode})`;
-        else if (Date.now() > deadline) problem = `not healthy after waitTimeout ${timeoutSeconds}s (health: ${health ?? "none"})`;
-        if (problem) {
-            const probes = state.Health?.Log ?? [];
-            const lastProbe = probes[probes.length - 1];
-            throw new Error(
-                `${inputs.name}: ${problem}` +
-                    (lastProbe ? `\nLast health probe (exit ${lastProbe.ExitCode}): ${lastProbe.Output.trim()}` : "") +
-                    `\nLast log lines:\n${await containerLogs(ctx.docker, inputs.name)}`,
-            );
-        }
-        await sleep(1000);
-    }
-}
-
-const container: Handler = {
-    create: createContainer,
-    async remove(ctx, resource) {
-        const inputs = resource.inputs as unknown as ContainerInputs;
-        const handle = ctx.docker.getContainer(inputs.name);
-        let running: boolean;
-        try {
-            running = (await handle.inspect()).State.Running;
-        } catch (error) {
-            if (isNotFound(error)) return "absent";
-            throw error;
-        }
-        if (running && inputs.destroyGraceSeconds !== undefined) {
-            ctx.log(`stop container ${inputs.name} (grace ${inputs.destroyGraceSeconds}s)`);
-            try {
-                await handle.stop({ t: inputs.destroyGraceSeconds });
-            } catch (error) {
-                if (statusCode(error) !== 304 && !isNotFound(error)) throw error;
+        const waitSeconds = Math.min(inputs.waitTimeout ?? 60, CREATE_TIMEOUT_SECONDS - (Date.now() - startedCreate) / 1000);
+        const deadline = Date.now() + waitSeconds * 1000;
+        for (;;) {
+            const info = await created.inspect();
+            if (!info.State.Health) {
+                throw new PartialCreateError("you have supplied a 'wait' argument, but the container does not have a healthcheck defined", planned, "");
             }
+            if (info.State.Health.Status === "healthy") break;
+            if (Date.now() > deadline) {
+                throw new PartialCreateError(`container failed to be in healthy state`, planned, await waitDiagnostics(ctx, inputs.name, info));
+            }
+            await sleep(1000);
         }
-        ctx.log(`delete container ${inputs.name}`);
-        try {
-            await handle.remove({ force: true, v: true });
-        } catch (error) {
-            if (isNotFound(error)) return "absent";
-            throw error;
-        }
-        return "deleted";
-    },
-    async refresh(ctx, resource) {
-        const inputs = resource.inputs as unknown as ContainerInputs;
-        let state: Docker.ContainerInspectInfo["State"];
-        try {
-            state = (await ctx.docker.getContainer(inputs.name).inspect()).State;
-        } catch (error) {
-            if (!isNotFound(error)) throw error;
-            ctx.log(`container ${inputs.name} is gone: create it again`);
-            await createContainer(ctx, resource);
-            return "recreated";
-        }
-        if (inputs.mustRun === false || (state.Running && !state.Restarting)) return "ok";
-        ctx.log(`container ${inputs.name} is ${state.Status}: start it (mustRun)`);
-        await startContainer(ctx, resource);
-        return "started";
-    },
-};
+        timing(ctx, resource.name).healthyAt = Date.now();
+        ctx.log(`container ${inputs.name} is healthy`);
+    }
+    return (await readContainer(ctx, { ...resource, outputs: planned }))!;
+}
 
-export const HANDLERS: Record<string, Handler> = {
-    [TYPES.cluster]: nothing,
-    [TYPES.randomPassword]: nothing,
+/** The Terraform SDK's default create timeout (helper/schema ResourceData.Timeout: 20 minutes); docker_container sets none. */
+export const CREATE_TIMEOUT_SECONDS = 20 * 60;
+
+/** Not provider behaviour: what the harness adds to the provider's error so a failed run can be diagnosed. */
+async function waitDiagnostics(ctx: HarnessContext, name: string, info: Docker.ContainerInspectInfo): Promise<string> {
+    const probes = info.State.Health?.Log ?? [];
+    const lastProbe = probes[probes.length - 1];
+    return (
+        `[harness diagnostics for ${name}] state ${info.State.Status}, health ${info.State.Health?.Status}, restarts ${info.RestartCount}` +
+        (lastProbe ? `\nLast health probe (exit ${lastProbe.ExitCode}): ${lastProbe.Output.trim()}` : "") +
+        `\nLast log lines:\n${await containerLogs(ctx.docker, name)}`
+    );
+}
+
+/** The inputs with the schema defaults the plan fills in (restart "no", must_run true, wait false, wait_timeout 60, port ip/protocol). */
+export function plannedContainerState(inputs: ContainerInputs): ProviderState {
+    return {
+        ...inputs,
+        restart: inputs.restart ?? "no",
+        mustRun: inputs.mustRun ?? true,
+        wait: inputs.wait ?? false,
+        waitTimeout: inputs.waitTimeout ?? 60,
+        ports: (inputs.ports ?? []).map((port) => ({ ...port, ip: port.ip ?? "0.0.0.0", protocol: port.protocol ?? "tcp" })),
+    };
+}
+
+/**
+ * resourceDockerContainerRead. Gone → dropped from state. Sets name, hostname, image (the container's image
+ * id when the configured image is a sha256 id), command, entrypoint, restart, memory (bytes / 1 MiB),
+ * memory_swap (/ 1 MiB when > 0, else as is), healthcheck (durations with time.Duration.String()), and ports
+ * from NetworkSettings.Ports — only while the container runs or must_run is true, so a stopped container
+ * reads back with no ports; a stopped container with must_run true reads back must_run false ("Setting
+ * must_run to false in state to trigger update"). env, labels, volumes, upload, networks_advanced, wait,
+ * wait_timeout and destroy_grace_seconds are never read: the state keeps what was planned.
+ */
+async function readContainer(ctx: HarnessContext, state: DeclaredResource): Promise<ProviderState | undefined> {
+    const name = String(state.outputs.name ?? state.inputs.name);
+    let info: Docker.ContainerInspectInfo;
+    try {
+        info = await ctx.docker.getContainer(name).inspect();
+    } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+    }
+    const read: ProviderState = { ...state.outputs };
+    read.name = info.Name.replace(/^\//, "");
+    read.hostname = info.Config.Hostname;
+    read.image = String(state.outputs.image ?? "").startsWith("sha256:") ? info.Image : info.Config.Image;
+    read.command = info.Config.Cmd ?? [];
+    read.entrypoints = info.Config.Entrypoint ?? [];
+    read.restart = info.HostConfig.RestartPolicy?.Name ?? "no";
+    read.memory = Math.trunc((info.HostConfig.Memory ?? 0) / (1024 * 1024));
+    const swap = info.HostConfig.MemorySwap ?? 0;
+    read.memorySwap = swap > 0 ? Math.trunc(swap / (1024 * 1024)) : swap;
+    const healthcheck = (info.Config as { Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } }).Healthcheck;
+    if (healthcheck) {
+        read.healthcheck = {
+            tests: healthcheck.Test ?? [],
+            interval: formatGoDuration(healthcheck.Interval ?? 0),
+            timeout: formatGoDuration(healthcheck.Timeout ?? 0),
+            startPeriod: formatGoDuration(healthcheck.StartPeriod ?? 0),
+            startInterval: formatGoDuration(healthcheck.StartInterval ?? 0),
+            retries: healthcheck.Retries ?? 0,
+        };
+    }
+    const mustRun = state.outputs.mustRun !== false;
+    if (info.State.Running || mustRun) read.ports = flattenContainerPorts(info.NetworkSettings.Ports ?? {});
+    if (!info.State.Running && mustRun) read.mustRun = false;
+    return read;
+}
+
+/** resource_docker_container_structures.go flattenContainerPorts: one entry per host binding, ordered by port. */
+function flattenContainerPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): ProviderState[] {
+    return Object.entries(ports)
+        .flatMap(([key, bindings]) => {
+            const [internal, protocol] = key.split("/");
+            return (bindings ?? []).map((binding) => ({ internal: Number(internal), external: Number(binding.HostPort), ip: binding.HostIp, protocol }));
+        })
+        .sort((a, b) => a.internal - b.internal || a.ip.localeCompare(b.ip));
+}
+
+/**
+ * resourceDockerContainerUpdate: starts the container when must_run goes false → true; when restart,
+ * max_retry_count, cpu_shares, memory, memory_reservation, cpu_set or memory_swap changed, one ContainerUpdate
+ * with the restart policy and the resources (memory_swap only when non-zero). It never restarts the container,
+ * never applies a healthcheck, and does not Read afterwards: the state is the plan.
+ */
+async function updateContainer(ctx: HarnessContext, old: DeclaredResource, next: DeclaredResource, planned: ProviderState): Promise<ProviderState> {
+    const before = old.outputs as unknown as ContainerInputs;
+    const after = planned as unknown as ContainerInputs;
+    const name = String(after.name);
+    if (before.mustRun === false && after.mustRun !== false) {
+        ctx.log(`start container ${name} (must_run false → true)`);
+        await ctx.docker.getContainer(name).start();
+    }
+    const changed = (key: keyof ContainerInputs) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null);
+    if (changed("restart") || changed("memory") || changed("memorySwap")) {
+        ctx.log(`update container ${name} in place (docker update: restart policy, memory)`);
+        await ctx.docker.getContainer(name).update({
+            RestartPolicy: { Name: after.restart ?? "no", MaximumRetryCount: 0 },
+            CpuShares: 0,
+            Memory: (after.memory ?? 0) * 1024 * 1024,
+            MemoryReservation: 0,
+            CpusetCpus: "",
+            ...(after.memorySwap ? { MemorySwap: after.memorySwap > 0 ? after.memorySwap * 1024 * 1024 : after.memorySwap } : {}),
+        });
+    }
+    void next;
+    return planned;
+}
+
+/**
+ * resourceDockerContainerDelete: ContainerStop with destroy_grace_seconds (0 when unset) — an error here is
+ * not ignored, so deleting a container that is already gone fails until a refresh drops it — then
+ * ContainerRemove with force and remove_volumes (default true).
+ */
+async function deleteContainer(ctx: HarnessContext, state: DeclaredResource): Promise<void> {
+    const inputs = state.outputs as unknown as ContainerInputs;
+    const handle = ctx.docker.getContainer(inputs.name);
+    ctx.log(`stop container ${inputs.name} (grace ${inputs.destroyGraceSeconds ?? 0}s)`);
+    try {
+        await handle.stop({ t: inputs.destroyGraceSeconds ?? 0 });
+    } catch (error) {
+        // 304: already stopped, which the Docker client reports as success.
+        if (statusCode(error) !== 304) throw new Error(`Error stopping container ${inputs.name}: ${(error as Error).message}`);
+    }
+    ctx.log(`delete container ${inputs.name}`);
+    try {
+        await handle.remove({ force: true, v: true });
+    } catch (error) {
+        if (!isNotFound(error) && !/already in progress/.test(String((error as Error).message))) throw error;
+    }
+}
+
+const container: Provider = { create: createContainer, read: readContainer, update: updateContainer, delete: deleteContainer };
+
+export const PROVIDERS: Record<string, Provider> = {
+    [TYPES.cluster]: noProvider,
+    [TYPES.randomPassword]: randomPassword,
     [TYPES.remoteImage]: remoteImage,
     [TYPES.network]: network,
     [TYPES.volume]: volume,
     [TYPES.container]: container,
 };
+
+/** The state the engine stores for a new resource before its create returns: the plan (inputs with defaults). */
+export function plannedState(resource: DeclaredResource): ProviderState {
+    if (resource.type === TYPES.container) return plannedContainerState(resource.inputs as unknown as ContainerInputs);
+    if (resource.type === TYPES.randomPassword || resource.type === TYPES.remoteImage) return resource.outputs;
+    return { ...resource.inputs };
+}
 
 /** The Docker object name a resource creates (for messages and name-clash checks). */
 export function dockerName(resource: DeclaredResource): string | undefined {

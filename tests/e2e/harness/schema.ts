@@ -1,99 +1,169 @@
 /**
- * What the harness understands, per resource type, as an explicit allow-list. Anything else in a
- * declaration (an unknown type, an unknown input, a nested field we do not map, a value we cannot honour)
- * is an error before anything is applied, so configuration can never be silently dropped.
+ * The provider schemas the harness models, per resource type and attribute (Pulumi's camelCase names):
+ * what it understands (anything else in a declaration is an error before anything is applied, so no
+ * configuration is ever silently dropped), and how the real provider diffs each attribute: ForceNew
+ * (a change replaces), Computed (no diff while the program leaves it unset), and the schema default.
+ *
+ * Sources, read for this model (kreuzwerker/terraform-provider-docker v4 line, bridged by @pulumi/docker 5.x):
+ *  - Container: internal/provider/resource_docker_container.go, resourceDockerContainer() (commit 4834197).
+ *  - Network: resource_docker_network.go (no UpdateContext: every argument ForceNew).
+ *  - Volume: resource_docker_volume.go (name, labels, driver ForceNew; Update covers only swarm clusters).
+ *  - RemoteImage = TF docker_image: resource_docker_image.go (name ForceNew, keep_locally in place).
+ *  - RandomPassword: hashicorp/terraform-provider-random internal/provider/resource_password.go
+ *    (every argument RequiresReplace).
+ * SDKv2 has no null for primitives: an unset string/number/bool is "", 0, false and an unset list/set is empty,
+ * which is how values are compared here.
  */
 import type { Declaration, DeclaredResource } from "../../support/declaration";
 import { TYPES } from "../../support/declaration";
 import { durationToNanoseconds } from "./durations";
 
-type Spec =
-    | { kind: "string"; oneOf?: string[]; check?: (value: string) => string | undefined }
-    | { kind: "number"; integer?: boolean; min?: number; max?: number }
-    | { kind: "boolean"; only?: boolean; why?: string }
-    | { kind: "list"; of: Spec }
-    | { kind: "object"; fields: Record<string, Spec>; required?: string[] };
+interface Rules {
+    /** A change replaces the resource (schema ForceNew / RequiresReplace). */
+    forceNew?: boolean;
+    /** Optional+Computed: while the program leaves it unset, whatever the state holds is kept (no diff). */
+    computed?: boolean;
+    /** Schema default, planned when the program leaves it unset. */
+    default?: unknown;
+}
 
-const str = (extra: Omit<Extract<Spec, { kind: "string" }>, "kind"> = {}): Spec => ({ kind: "string", ...extra });
-const int = (min?: number, max?: number): Spec => ({ kind: "number", integer: true, min, max });
-const bool: Spec = { kind: "boolean" };
-const list = (of: Spec): Spec => ({ kind: "list", of });
-const obj = (fields: Record<string, Spec>, required: string[] = []): Spec => ({ kind: "object", fields, required });
+export type Spec = Rules &
+    (
+        | { kind: "string"; oneOf?: string[]; check?: (value: string) => string | undefined }
+        | { kind: "number"; integer?: boolean; min?: number; max?: number }
+        | { kind: "boolean"; only?: boolean; why?: string }
+        /** `set`: TypeSet, compared without order. */
+        | { kind: "list"; of: Spec; set?: boolean }
+        | { kind: "object"; fields: Record<string, Spec>; required?: string[] }
+    );
 
-const duration = str({
-    check: (value) => {
-        try {
-            durationToNanoseconds(value);
-            return undefined;
-        } catch (error) {
-            return (error as Error).message;
-        }
-    },
-});
-const labels = list(obj({ label: str(), value: str() }, ["label", "value"]));
+const str = (rules: Rules & { oneOf?: string[]; check?: (value: string) => string | undefined } = {}): Spec => ({ kind: "string", ...rules });
+const int = (min?: number, max?: number, rules: Rules = {}): Spec => ({ kind: "number", integer: true, min, max, ...rules });
+const bool = (rules: Rules = {}): Spec => ({ kind: "boolean", ...rules });
+const list = (of: Spec, rules: Rules = {}): Spec => ({ kind: "list", of, ...rules });
+const set = (of: Spec, rules: Rules = {}): Spec => ({ kind: "list", of, set: true, ...rules });
+const obj = (fields: Record<string, Spec>, required: string[] = [], rules: Rules = {}): Spec => ({ kind: "object", fields, required, ...rules });
+
+const duration = (rules: Rules = {}) =>
+    str({
+        ...rules,
+        check: (value) => {
+            try {
+                durationToNanoseconds(value);
+                return undefined;
+            } catch (error) {
+                return (error as Error).message;
+            }
+        },
+    });
+const labelSet = (rules: Rules) => set(obj({ label: str({ forceNew: true }), value: str({ forceNew: true }) }, ["label", "value"]), rules);
+
+const FN = { forceNew: true } as const;
 
 export const INPUT_SPECS: Record<string, Spec> = {
     [TYPES.cluster]: obj({}),
-    [TYPES.randomPassword]: obj({ length: int(1, 4096), special: bool, upper: bool, lower: bool, numeric: bool }, ["length"]),
+    // resource_password.go: length RequiresReplace; special/upper/lower/numeric Optional+Computed, default true, RequiresReplace.
+    [TYPES.randomPassword]: obj(
+        {
+            length: int(1, 4096, FN),
+            special: bool({ forceNew: true, default: true }),
+            upper: bool({ forceNew: true, default: true }),
+            lower: bool({ forceNew: true, default: true }),
+            numeric: bool({ forceNew: true, default: true }),
+        },
+        ["length"],
+    ),
+    // resource_docker_image.go: name ForceNew; keep_locally not ForceNew (Update re-finds the image).
     [TYPES.remoteImage]: obj(
         {
-            name: str(),
+            name: str(FN),
             keepLocally: { kind: "boolean", only: true, why: "the harness never removes images, so keepLocally must be true" },
         },
         ["name"],
     ),
+    // resource_docker_network.go: no UpdateContext, so every argument is ForceNew; driver and ipam_config Computed.
     [TYPES.network]: obj(
         {
-            name: str(),
-            driver: str({ oneOf: ["bridge"] }),
-            ipamConfigs: list(obj({ subnet: str(), gateway: str() }, ["subnet"])),
-            labels,
+            name: str(FN),
+            driver: str({ forceNew: true, computed: true, oneOf: ["bridge"] }),
+            ipamConfigs: set(obj({ subnet: str(FN), gateway: str(FN), ipRange: str(FN) }, ["subnet"]), { forceNew: true, computed: true }),
+            labels: labelSet(FN),
         },
         ["name"],
     ),
-    [TYPES.volume]: obj({ name: str(), labels }, ["name"]),
+    // resource_docker_volume.go: name Optional+Computed+ForceNew, labels ForceNew (not Computed).
+    [TYPES.volume]: obj({ name: str({ forceNew: true, computed: true }), labels: labelSet(FN) }, ["name"]),
+    // resource_docker_container.go.
     [TYPES.container]: obj(
         {
-            name: str(),
-            hostname: str(),
-            image: str(),
-            command: list(str()),
-            entrypoints: list(str()),
-            envs: list(str({ check: (value) => (value.includes("=") ? undefined : "must be KEY=value") })),
-            networksAdvanced: list(obj({ name: str(), ipv4Address: str(), aliases: list(str()) }, ["name"])),
-            ports: list(obj({ internal: int(1, 65535), external: int(1, 65535), ip: str(), protocol: str({ oneOf: ["tcp", "udp"] }) }, ["internal"])),
-            healthcheck: obj(
-                {
-                    tests: list(str()),
-                    interval: duration,
-                    timeout: duration,
-                    retries: int(0),
-                    startPeriod: duration,
-                },
-                ["tests"],
-            ),
-            restart: str({ oneOf: ["no", "on-failure", "always", "unless-stopped"] }),
-            volumes: list(obj({ volumeName: str(), containerPath: str(), readOnly: bool }, ["volumeName", "containerPath"])),
-            uploads: list(
+            name: str(FN),
+            hostname: str({ forceNew: true, computed: true }),
+            image: str(FN),
+            command: list(str(), { forceNew: true, computed: true }),
+            entrypoints: list(str(), { forceNew: true, computed: true }),
+            envs: set(str({ check: (value) => (value.includes("=") ? undefined : "must be KEY=value") }), { forceNew: true, computed: true }),
+            networksAdvanced: set(obj({ name: str(FN), ipv4Address: str(FN), aliases: set(str(), FN) }, ["name"]), FN),
+            ports: list(
                 obj(
                     {
-                        file: str({ check: (value) => (value.startsWith("/") ? undefined : "must be an absolute path") }),
-                        content: str(),
-                        executable: bool,
+                        internal: int(1, 65535, FN),
+                        external: int(1, 65535, { forceNew: true, computed: true }),
+                        ip: str({ forceNew: true, default: "0.0.0.0" }),
+                        protocol: str({ forceNew: true, default: "tcp", oneOf: ["tcp", "udp"] }),
+                    },
+                    ["internal"],
+                ),
+                FN,
+            ),
+            // Optional+Computed, MaxItems 1, not ForceNew — and Update never applies it to the container.
+            healthcheck: list(
+                obj(
+                    {
+                        tests: list(str()),
+                        interval: duration({ default: "0s" }),
+                        timeout: duration({ default: "0s" }),
+                        startPeriod: duration({ default: "0s" }),
+                        startInterval: duration({ default: "0s" }),
+                        retries: int(0, undefined, { default: 0 }),
+                    },
+                    ["tests"],
+                ),
+                { computed: true },
+            ),
+            restart: str({ default: "no", oneOf: ["no", "on-failure", "always", "unless-stopped"] }),
+            volumes: set(obj({ volumeName: str(FN), containerPath: str(FN), readOnly: bool(FN) }, ["volumeName", "containerPath"]), FN),
+            uploads: set(
+                obj(
+                    {
+                        file: str({ forceNew: true, check: (value) => (value.startsWith("/") ? undefined : "must be an absolute path") }),
+                        content: str(FN),
+                        executable: bool({ forceNew: true, default: false }),
                     },
                     ["file", "content"],
                 ),
+                FN,
             ),
-            labels,
-            wait: bool,
-            waitTimeout: int(1),
+            labels: labelSet({ forceNew: true, computed: true }),
+            wait: bool({ default: false }),
+            waitTimeout: int(1, undefined, { default: 60 }),
             destroyGraceSeconds: int(0),
             memory: int(6),
-            mustRun: bool,
+            // validateIntegerGeqThan(-1): -1 is unlimited swap.
+            memorySwap: int(-1),
+            mustRun: bool({ default: true }),
         },
         ["name", "image"],
     ),
 };
+
+/**
+ * The healthcheck is declared as one object but is a MaxItems-1 list in the provider schema; the harness
+ * works on the list form internally. These helpers keep that detail in one place.
+ */
+export function schemaValue(type: string, key: string, value: unknown): unknown {
+    if (type === TYPES.container && key === "healthcheck" && value !== undefined && value !== null && !Array.isArray(value)) return [value];
+    return value;
+}
 
 function check(spec: Spec, value: unknown, path: string, problems: string[]): void {
     if (value === undefined || value === null) return;
@@ -124,7 +194,7 @@ function check(spec: Spec, value: unknown, path: string, problems: string[]): vo
             if (typeof value !== "object" || Array.isArray(value)) return void problems.push(`${path}: expected an object`);
             const record = value as Record<string, unknown>;
             for (const key of Object.keys(record)) {
-                if (!(key in spec.fields)) problems.push(`${path}.${key}: not understood by the e2e harness (it would be silently dropped)`);
+                if (!Object.hasOwn(spec.fields, key)) problems.push(`${path}.${key}: not understood by the e2e harness (it would be silently dropped)`);
                 else check(spec.fields[key], record[key], `${path}.${key}`, problems);
             }
             for (const key of spec.required ?? []) {
@@ -135,13 +205,26 @@ function check(spec: Spec, value: unknown, path: string, problems: string[]): vo
     }
 }
 
+/** The spec of a top-level attribute, in the provider's (list) shape. */
+export function attributeSpec(type: string, key: string): Spec | undefined {
+    const spec = INPUT_SPECS[type];
+    return spec?.kind === "object" ? spec.fields[key] : undefined;
+}
+
 /** Every problem with one resource: unknown type, unknown or unmappable inputs, missing outputs we rely on. */
 export function resourceProblems(resource: DeclaredResource): string[] {
     const where = `${resource.name} (${resource.type})`;
     const spec = INPUT_SPECS[resource.type];
     if (!spec) return [`${where}: resource type not understood by the e2e harness`];
     const problems: string[] = [];
-    check(spec, resource.inputs, `${where} inputs`, problems);
+    const asDeclared = { ...resource.inputs };
+    if (resource.type === TYPES.container && asDeclared.healthcheck !== undefined) {
+        // Declared as an object (the Pulumi SDK's shape); checked against the list element's fields.
+        const healthcheckSpec = attributeSpec(TYPES.container, "healthcheck") as Extract<Spec, { kind: "list" }>;
+        check(healthcheckSpec.of, asDeclared.healthcheck, `${where} inputs.healthcheck`, problems);
+        delete asDeclared.healthcheck;
+    }
+    check(spec, asDeclared, `${where} inputs`, problems);
     if (resource.type === TYPES.remoteImage && typeof resource.outputs.imageId !== "string") {
         problems.push(`${where}: outputs.imageId missing (declare with a ProviderFake that resolves local images)`);
     }
@@ -150,8 +233,10 @@ export function resourceProblems(resource: DeclaredResource): string[] {
     }
     if (resource.type === TYPES.container) {
         const inputs = resource.inputs as { wait?: boolean; healthcheck?: unknown; mustRun?: boolean };
-        if (inputs.wait && !inputs.healthcheck) problems.push(`${where}: wait=true needs a healthcheck the harness can poll`);
-        if (inputs.wait && inputs.mustRun === false) problems.push(`${where}: wait=true with mustRun=false cannot be honoured`);
+        if (inputs.wait && !inputs.healthcheck) problems.push(`${where}: wait=true needs a healthcheck (the provider fails without one)`);
+    }
+    for (const path of resource.replaceOnChanges) {
+        if (!/^[A-Za-z]+$/.test(path) || !attributeSpec(resource.type, path)) problems.push(`${where}: replaceOnChanges "${path}" is not a top-level attribute the harness models`);
     }
     return problems;
 }
@@ -179,6 +264,15 @@ export interface LabelInput {
     value: string;
 }
 
+export interface HealthcheckInputs {
+    tests: string[];
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+    startPeriod?: string;
+    startInterval?: string;
+}
+
 export interface ContainerInputs {
     name: string;
     hostname?: string;
@@ -188,7 +282,7 @@ export interface ContainerInputs {
     envs?: string[];
     networksAdvanced?: { name: string; ipv4Address?: string; aliases?: string[] }[];
     ports?: { internal: number; external?: number; ip?: string; protocol?: string }[];
-    healthcheck?: { tests: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string };
+    healthcheck?: HealthcheckInputs;
     restart?: string;
     volumes?: { volumeName: string; containerPath: string; readOnly?: boolean }[];
     uploads?: { file: string; content: string; executable?: boolean }[];
@@ -198,6 +292,8 @@ export interface ContainerInputs {
     destroyGraceSeconds?: number;
     /** Memory limit in MB, as the Docker provider takes it. */
     memory?: number;
+    /** Memory plus swap in MB; -1 is unlimited. */
+    memorySwap?: number;
     mustRun?: boolean;
 }
 

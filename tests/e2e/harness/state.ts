@@ -9,6 +9,9 @@ export const STATE_FILE = join(STATE_DIR, "stack.json");
 
 export interface SavedStack {
     config: StackConfig;
+    /** Keys set as secrets (`--secret`). */
+    secretKeys?: string[];
+    /** The deployment state: every resource with its inputs and the provider's state. */
     declaration: Declaration;
 }
 
