@@ -107,6 +107,19 @@ export function planNode(settings: ClusterSettings, index: number): NodePlan {
     };
 }
 
+/**
+ * The nodes node `index` waits for (1-based). Node 1 always goes first: nodes creating the schema of an
+ * empty database at the same time race ("relation databasechangelog already exists"). Node i also waits
+ * for node i - maxUnavailable, so a change that replaces every node (image, memory, any node setting)
+ * replaces at most maxUnavailable at a time: Pulumi deletes a node only once what it depends on has been
+ * replaced and reported healthy. The order is a resource option, not an input, so scaling is unaffected.
+ */
+export function nodePredecessors(index: number, maxUnavailable: number): number[] {
+    if (index === 1) return [];
+    const rolling = index - maxUnavailable;
+    return rolling > 1 ? [1, rolling] : [1];
+}
+
 export function planNodes(settings: ClusterSettings): NodePlan[] {
     return Array.from({ length: settings.replicas }, (_, i) => planNode(settings, i + 1));
 }

@@ -20,6 +20,11 @@ export interface KeycloakClusterArgs {
     clusterName?: string;
     /** Number of Keycloak nodes, 1 to 32 (fewer if the subnet or port range is smaller). Default `2`. */
     replicas?: number;
+    /**
+     * How many nodes a change may replace at once (1 to 32). Node i waits for node i - maxUnavailable, so with
+     * the default only one node is ever down during a replacement, and the others keep serving. Default `1`.
+     */
+    maxUnavailable?: number;
     /** Host port of node 1's HTTP listener; node i gets `basePort + i - 1`. Default `8080`. */
     basePort?: number;
     /** Host address every published port binds to. Default `127.0.0.1` (nothing reachable from other machines). */
@@ -76,6 +81,7 @@ export interface KeycloakClusterArgs {
 export interface ClusterSettings {
     clusterName: string;
     replicas: number;
+    maxUnavailable: number;
     basePort: number;
     bindAddress: string;
     loadBalancerPort: number;
@@ -122,6 +128,7 @@ interface SettingSpec {
 /** Every stack-config key, in the order the README and Pulumi.yaml list them. */
 export const SETTINGS: Record<SettingKey, SettingSpec> = {
     replicas: { type: "integer", default: 2, description: "Number of Keycloak nodes (1 to 32, fewer if the subnet or port range is smaller)." },
+    maxUnavailable: { type: "integer", default: 1, description: "How many nodes a change may replace at once (1 to 32); the rest keep serving." },
     basePort: { type: "integer", default: 8080, description: "Host port of node 1; node i listens on basePort + i - 1." },
     bindAddress: { type: "string", default: "127.0.0.1", description: "Host address every published port binds to." },
     loadBalancerPort: { type: "integer", default: 8000, description: "Host port of the HAProxy load balancer." },
@@ -306,6 +313,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         capacity = 65536 - basePort;
         capacityLimits.push(`${capacity} (ports ${basePort} to 65535)`);
     }
+    const maxUnavailable = integer("maxUnavailable", 1, MAX_REPLICAS, `a whole number from 1 to ${MAX_REPLICAS} (nodes replaced at once)`);
     const replicas = integer("replicas", 1, capacity, `a whole number from 1 to ${capacity}; the most this stack can hold is the smallest of ${capacityLimits.join(", ")}`);
 
     if (replicas !== undefined && basePort !== undefined) {
@@ -343,6 +351,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     return {
         clusterName,
         replicas: replicas!,
+        maxUnavailable: maxUnavailable!,
         basePort: basePort!,
         bindAddress: bindAddress!,
         loadBalancerPort: loadBalancerPort!,

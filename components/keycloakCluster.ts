@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { planCluster } from "./addressPlan";
+import { nodePredecessors, planCluster } from "./addressPlan";
 import { KeycloakClusterArgs, resolveSettings } from "./config";
 import { RESTART_ONLY_INPUTS } from "./containerEnv";
 import { keycloakNodeContainerArgs } from "./keycloakNode";
@@ -102,11 +102,9 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                         databasePassword,
                         adminPassword,
                     }),
-                    // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy.
-                    // Node 1 goes first: nodes creating the schema of an empty database at the same time race
-                    // (one exits with "relation databasechangelog already exists"). The others then start together.
-                    // dependsOn is an option, not an input, so scaling still touches only the added node.
-                    { ...containerOptions, dependsOn: node.index === 1 ? [postgres] : [postgres, nodes[0]] },
+                    // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy;
+                    // then node 1 first and a rolling order after it (nodePredecessors).
+                    { ...containerOptions, dependsOn: [postgres, ...nodePredecessors(node.index, settings.maxUnavailable).map((index) => nodes[index - 1])] },
                 ),
             );
         }

@@ -1,4 +1,4 @@
-import { formatIPv4, nodeSlotCapacity, parseIPv4, parseSubnet, planCluster, planNode } from "../../components/addressPlan";
+import { formatIPv4, nodePredecessors, nodeSlotCapacity, parseIPv4, parseSubnet, planCluster, planNode } from "../../components/addressPlan";
 import { resolveSettings } from "../../components/config";
 
 describe("IPv4 parsing", () => {
@@ -63,5 +63,16 @@ describe("planCluster", () => {
         const addresses = narrow.nodes.map((node) => parseIPv4(node.address)!);
         expect(Math.min(...addresses)).toBe(parseIPv4("10.9.0.26"));
         expect(Math.max(...addresses)).toBe(parseIPv4("10.9.0.30"));
+    });
+});
+
+describe("nodePredecessors", () => {
+    test("node 1 goes first; with maxUnavailable 1 every node waits for the one before it", () => {
+        expect([1, 2, 3, 4].map((index) => nodePredecessors(index, 1))).toEqual([[], [1], [1, 2], [1, 3]]);
+    });
+
+    test("with maxUnavailable k, node i waits for node i - k (and node 1): at most k are replaced at once", () => {
+        expect([1, 2, 3, 4, 5].map((index) => nodePredecessors(index, 2))).toEqual([[], [1], [1], [1, 2], [1, 3]]);
+        expect([2, 3, 4].map((index) => nodePredecessors(index, 32))).toEqual([[1], [1], [1]]);
     });
 });

@@ -27,6 +27,7 @@ describe("resolveSettings defaults", () => {
         expect(resolveSettings({})).toEqual({
             clusterName: "keycloak",
             replicas: 2,
+            maxUnavailable: 1,
             basePort: 8080,
             bindAddress: "127.0.0.1",
             loadBalancerPort: 8000,
@@ -71,6 +72,7 @@ describe("resolveSettings defaults", () => {
 
 describe("bad input: one error naming the setting, the value and what is allowed", () => {
     const cases: [string, KeycloakClusterArgs, RegExp][] = [
+        ["maxUnavailable zero", { maxUnavailable: 0 }, /^maxUnavailable = 0: must be a whole number from 1 to 32 \(nodes replaced at once\)/],
         ["replicas zero", { replicas: 0 }, /^replicas = 0: must be a whole number from 1 to 32/],
         ["replicas negative", { replicas: -3 }, /^replicas = -3: must be a whole number from 1 to 32/],
         ["replicas fractional", { replicas: 2.5 }, /^replicas = 2.5: must be a whole number/],
@@ -117,7 +119,7 @@ describe("bad input: one error naming the setting, the value and what is allowed
         ["startupTimeoutSeconds too short for a cold start", { startupTimeoutSeconds: 180 }, /^startupTimeoutSeconds = 180: must be a whole number of seconds from 240 \(a measured cold start/],
         ["databasePassword too short, without showing it", { databasePassword: "hunter2" }, /^databasePassword \(secret, 7 characters, not shown\): must be empty \(generate one\) or 16 to 128 printable ASCII/],
         ["adminPassword with a space, without showing it", { adminPassword: "correct horse battery staple" }, /^adminPassword \(secret, 28 characters, not shown\): must be empty/],
-        ["an unknown argument", { replica: 3 } as KeycloakClusterArgs, /^replica is not a setting of this program; valid keys: replicas, basePort/],
+        ["an unknown argument", { replica: 3 } as KeycloakClusterArgs, /^replica is not a setting of this program; valid keys: replicas, maxUnavailable, basePort/],
     ];
 
     test.each(cases)("%s", (_name, args, expected) => {

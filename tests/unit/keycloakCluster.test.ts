@@ -129,6 +129,15 @@ describe("network and clustering", () => {
         expect(new Set(nodes.map((node) => envOf(node).KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS)).size).toBe(3);
     });
 
+    test("nodes wait for node 1 and then for each other in a rolling order (maxUnavailable), besides PostgreSQL", async () => {
+        const nodeDependencies = async (config: Record<string, number>) =>
+            containers(await declareStack(config))
+                .filter((container) => container.name.startsWith("keycloak-node-"))
+                .map((node) => node.dependsOn.filter((name) => name.startsWith("keycloak-node-")));
+        expect(await nodeDependencies({ replicas: 4 })).toEqual([[], ["keycloak-node-1"], ["keycloak-node-1", "keycloak-node-2"], ["keycloak-node-1", "keycloak-node-3"]]);
+        expect(await nodeDependencies({ replicas: 4, maxUnavailable: 2 })).toEqual([[], ["keycloak-node-1"], ["keycloak-node-1"], ["keycloak-node-1", "keycloak-node-2"]]);
+    });
+
     test("each node has a memory limit, which Keycloak sizes its heap from", async () => {
         const nodes = containers(await declareStack({ replicas: 2, keycloakMemoryMb: 3072 })).filter((container) => container.name.startsWith("keycloak-node-"));
         expect(nodes.map((node) => (node.inputs as unknown as { memory: number }).memory)).toEqual([3072, 3072]);
