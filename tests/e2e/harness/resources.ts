@@ -75,6 +75,36 @@ async function retryWhileBusy(operation: () => Promise<unknown>, busy: RegExp, s
     }
 }
 
+/** Inspects an engine object; undefined when it is gone, which every provider Read turns into "drop from state". */
+async function inspectOrGone<T>(inspect: () => Promise<T>): Promise<T | undefined> {
+    try {
+        return await inspect();
+    } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+    }
+}
+
+/** Removes an engine object, taking one that is already gone as removed, and retrying while Docker says `busy`. */
+async function removeRetryingWhileBusy(remove: () => Promise<unknown>, busy: RegExp): Promise<void> {
+    await retryWhileBusy(
+        async () => {
+            try {
+                await remove();
+            } catch (error) {
+                if (!isNotFound(error)) throw error;
+            }
+        },
+        busy,
+        30,
+    );
+}
+
+/** The Docker name of a network or volume as the state knows it. */
+const objectName = (state: DeclaredResource) => String(state.outputs.name ?? state.inputs.name);
+
+const labelList = (labels: Record<string, string> | undefined) => Object.entries(labels ?? {}).map(([label, value]) => ({ label, value }));
+
 // ---------------------------------------------------------------- component and random
 
 const noProvider: Provider = {
@@ -118,12 +148,7 @@ const remoteImage: Provider = {
 };
 
 async function localImage(ctx: HarnessContext, name: string): Promise<string | undefined> {
-    try {
-        return (await ctx.docker.getImage(name).inspect()).Id;
-    } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-    }
+    return (await inspectOrGone(() => ctx.docker.getImage(name).inspect()))?.Id;
 }
 
 // ---------------------------------------------------------------- networks
@@ -149,18 +174,13 @@ const network: Provider = {
         return (await network.read(ctx, resource))!;
     },
     async read(ctx, state) {
-        let info: Docker.NetworkInspectInfo;
-        try {
-            info = await ctx.docker.getNetwork(String(state.outputs.name ?? state.inputs.name)).inspect();
-        } catch (error) {
-            if (isNotFound(error)) return undefined;
-            throw error;
-        }
+        const info = await inspectOrGone<Docker.NetworkInspectInfo>(() => ctx.docker.getNetwork(objectName(state)).inspect());
+        if (!info) return undefined;
         return {
             ...state.outputs,
             name: info.Name,
             driver: info.Driver,
-            labels: Object.entries(info.Labels ?? {}).map(([label, value]) => ({ label, value })),
+            labels: labelList(info.Labels),
             ipamConfigs: (info.IPAM?.Config ?? []).map((config) => ({ subnet: config.Subnet ?? "", gateway: config.Gateway ?? "", ipRange: config.IPRange ?? "" })),
         };
     },
@@ -168,19 +188,8 @@ const network: Provider = {
         throw new Error("docker_network has no Update: every argument is ForceNew");
     },
     async delete(ctx, state) {
-        const name = String(state.outputs.name ?? state.inputs.name);
-        ctx.log(`delete network ${name}`);
-        await retryWhileBusy(
-            async () => {
-                try {
-                    await ctx.docker.getNetwork(name).remove();
-                } catch (error) {
-                    if (!isNotFound(error)) throw error;
-                }
-            },
-            /has active endpoints/,
-            30,
-        );
+        ctx.log(`delete network ${objectName(state)}`);
+        await removeRetryingWhileBusy(() => ctx.docker.getNetwork(objectName(state)).remove(), /has active endpoints/);
     },
 };
 
@@ -199,32 +208,15 @@ const volume: Provider = {
         return (await volume.read(ctx, resource))!;
     },
     async read(ctx, state) {
-        let info: Docker.VolumeInspectInfo;
-        try {
-            info = await ctx.docker.getVolume(String(state.outputs.name ?? state.inputs.name)).inspect();
-        } catch (error) {
-            if (isNotFound(error)) return undefined;
-            throw error;
-        }
-        return { ...state.outputs, name: info.Name, labels: Object.entries(info.Labels ?? {}).map(([label, value]) => ({ label, value })) };
+        const info = await inspectOrGone<Docker.VolumeInspectInfo>(() => ctx.docker.getVolume(objectName(state)).inspect());
+        return info && { ...state.outputs, name: info.Name, labels: labelList(info.Labels) };
     },
     async update() {
         throw new Error("docker_volume updates only swarm cluster volumes in place; the harness models none");
     },
     async delete(ctx, state) {
-        const name = String(state.outputs.name ?? state.inputs.name);
-        ctx.log(`delete volume ${name}`);
-        await retryWhileBusy(
-            async () => {
-                try {
-                    await ctx.docker.getVolume(name).remove({ force: true });
-                } catch (error) {
-                    if (!isNotFound(error)) throw error;
-                }
-            },
-            /in use/,
-            30,
-        );
+        ctx.log(`delete volume ${objectName(state)}`);
+        await removeRetryingWhileBusy(() => ctx.docker.getVolume(objectName(state)).remove({ force: true }), /in use/);
     },
 };
 
@@ -385,14 +377,8 @@ export function plannedContainerState(inputs: ContainerInputs): ProviderState {
  * wait_timeout and destroy_grace_seconds are never read: the state keeps what was planned.
  */
 async function readContainer(ctx: HarnessContext, state: DeclaredResource): Promise<ProviderState | undefined> {
-    const name = String(state.outputs.name ?? state.inputs.name);
-    let info: Docker.ContainerInspectInfo;
-    try {
-        info = await ctx.docker.getContainer(name).inspect();
-    } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-    }
+    const info = await inspectOrGone(() => ctx.docker.getContainer(objectName(state)).inspect());
+    if (!info) return undefined;
     const read: ProviderState = { ...state.outputs };
     read.name = info.Name.replace(/^\//, "");
     read.hostname = info.Config.Hostname;
