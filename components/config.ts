@@ -35,6 +35,14 @@ export interface KeycloakClusterArgs {
     subnet?: string;
     /** Keycloak image. Default `quay.io/keycloak/keycloak:26.7.3`. */
     keycloakImage?: string;
+    /**
+     * How the Keycloak image becomes what the nodes run. `optimize`: build `<clusterName>-keycloak` from
+     * `keycloakImage` with the cluster's build-time options, nodes run `start --optimized`. `prebuilt`:
+     * `keycloakImage` is already built with those options (db postgres, health and metrics enabled); nodes run
+     * `start --optimized`, nothing is built. `auto`: nodes run `start` and re-augment on every container start
+     * (slower). Default `optimize`.
+     */
+    keycloakBuild?: string;
     /** PostgreSQL image (must behave like the official image). Default `postgres:17`. */
     postgresImage?: string;
     /** HAProxy image (must behave like the official image). Default `haproxy:3.0`. */
@@ -87,6 +95,7 @@ export interface ClusterSettings {
     loadBalancerPort: number;
     subnet: string;
     keycloakImage: string;
+    keycloakBuild: KeycloakBuild;
     postgresImage: string;
     loadBalancerImage: string;
     hostname: string;
@@ -103,6 +112,9 @@ export interface ClusterSettings {
     /** "" means: generate one. */
     adminPassword: string;
 }
+
+export const KEYCLOAK_BUILDS = ["optimize", "prebuilt", "auto"] as const;
+export type KeycloakBuild = (typeof KEYCLOAK_BUILDS)[number];
 
 type SettingKey = keyof KeycloakClusterArgs;
 type SettingType = "integer" | "string" | "boolean";
@@ -134,6 +146,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     loadBalancerPort: { type: "integer", default: 8000, description: "Host port of the HAProxy load balancer." },
     subnet: { type: "string", default: "10.231.0.0/24", description: "IPv4 subnet (/16 to /28) of the private cluster network; nodes take addresses from .10 up." },
     keycloakImage: { type: "string", default: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, description: "Keycloak image." },
+    keycloakBuild: { type: "string", default: "optimize", description: "optimize: build <clusterName>-keycloak with the build options, start --optimized; prebuilt: keycloakImage already is; auto: plain start." },
     postgresImage: { type: "string", default: "postgres:17", description: "PostgreSQL image (official-image compatible)." },
     loadBalancerImage: { type: "string", default: "haproxy:3.0", description: "HAProxy image (official-image compatible)." },
     hostname: { type: "string", default: "", description: "Public URL of Keycloak (http:// or https://, no path); empty means http://localhost:<loadBalancerPort>." },
@@ -261,6 +274,11 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         return value as string;
     };
     const keycloakImage = image("keycloakImage");
+    const keycloakBuild = text(
+        "keycloakBuild",
+        new RegExp(`^(${KEYCLOAK_BUILDS.join("|")})$`),
+        "optimize (build an optimized image), prebuilt (keycloakImage already is one) or auto (re-augment on every start)",
+    ) as KeycloakBuild;
     const postgresImage = image("postgresImage");
     const loadBalancerImage = image("loadBalancerImage");
     const adminUsername = text("adminUsername", /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/, "a non-empty username of letters, digits, '.', '_', '@' or '-'");
@@ -357,6 +375,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         loadBalancerPort: loadBalancerPort!,
         subnet: parsedSubnet!.cidr,
         keycloakImage,
+        keycloakBuild,
         postgresImage,
         loadBalancerImage,
         hostname,

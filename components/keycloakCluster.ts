@@ -8,6 +8,7 @@ import * as random from "@pulumi/random";
 import { nodePredecessors, planCluster } from "./addressPlan";
 import { KeycloakClusterArgs, resolveSettings } from "./config";
 import { RESTART_ONLY_INPUTS } from "./containerEnv";
+import { optimizedImageArgs } from "./keycloakImage";
 import { keycloakNodeContainerArgs } from "./keycloakNode";
 import { clusterLabels } from "./labels";
 import { loadBalancerContainerArgs } from "./loadBalancer";
@@ -62,6 +63,14 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             loadBalancer: new docker.RemoteImage(`${name}-load-balancer-image`, { name: settings.loadBalancerImage, keepLocally: true }, child),
         };
 
+        // What the nodes run: the optimized build of the Keycloak image, or the image itself. Not pushed, the
+        // build's repoDigest is its local image id (pulumi-docker image.go), which changes exactly when the
+        // built content does, so the nodes are replaced then and only then.
+        const nodeImage =
+            settings.keycloakBuild === "optimize"
+                ? new docker.Image(`${name}-keycloak-optimized`, optimizedImageArgs(settings, images.keycloak.imageId), child).repoDigest
+                : images.keycloak.imageId;
+
         const passwordOrGenerated = (given: string, resourceName: string): pulumi.Output<string> =>
             given !== ""
                 ? pulumi.secret(given)
@@ -97,7 +106,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                         settings,
                         plan,
                         node,
-                        imageId: images.keycloak.imageId,
+                        imageId: nodeImage,
                         networkName: network.name,
                         databasePassword,
                         adminPassword,

@@ -17,6 +17,7 @@ import {
 import type { ClusterSettings } from "./config";
 import { envList } from "./containerEnv";
 import { containerHealthcheck, httpProbeTest } from "./healthcheck";
+import { keycloakBuildOptions, keycloakCommand } from "./keycloakImage";
 import { clusterLabels } from "./labels";
 
 /**
@@ -35,7 +36,8 @@ export interface NodeSecrets {
 /** The node's environment as a name → value map (secrets included: handle the result as secret). */
 export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, node: NodePlan, secrets: NodeSecrets): Record<string, string> {
     const env: Record<string, string> = {
-        KC_DB: "postgres",
+        // The build-time options, exactly as the optimized image was built with them.
+        ...keycloakBuildOptions(),
         KC_DB_URL_HOST: POSTGRES_ALIAS,
         KC_DB_URL_PORT: String(POSTGRES_PORT),
         KC_DB_URL_DATABASE: settings.databaseName,
@@ -52,9 +54,6 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_ADDRESS: node.address,
         KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_PORT: String(JGROUPS_BIND_PORT),
         KC_SPI_CACHE_EMBEDDED__DEFAULT__NODE_NAME: node.containerName,
-
-        KC_HEALTH_ENABLED: "true",
-        KC_METRICS_ENABLED: "true",
 
         // TLS is terminated in front of the cluster (or not at all on a laptop); nodes speak HTTP.
         KC_HTTP_ENABLED: "true",
@@ -99,7 +98,7 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
         name: node.containerName,
         hostname: node.containerName,
         image: inputs.imageId,
-        command: ["start"],
+        command: keycloakCommand(settings),
         envs,
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: node.address, aliases: [KEYCLOAK_NODES_ALIAS] }],
         // Only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private network.

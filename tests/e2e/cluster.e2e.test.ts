@@ -14,7 +14,7 @@ import { apply, ApplyOptions, ApplyResult, destroy, newContext, preview, refresh
 import { allContainerLogs, connectDocker, ensureEngine, sleep } from "./harness/docker";
 import { E2E_IMAGES } from "./harness/images";
 import { declareStack, StackConfig } from "../support/program";
-import { localImageId, localProviderFake } from "./harness/providerFake";
+import { imageBuildSeconds, localImageId, localProviderFake } from "./harness/providerFake";
 import { HarnessContext } from "./harness/resources";
 import {
     canConnect,
@@ -429,7 +429,7 @@ beforeAll(async () => {
         if (await canConnect(port, 500)) throw new Error(`127.0.0.1:${port} is already in use; the suite needs ports ${LB_PORT} and ${BASE_PORT}-${BASE_PORT + 2}`);
     }
     ctx = newContext(docker, log);
-    fake = localProviderFake(docker);
+    fake = localProviderFake(docker, log);
 });
 
 afterAll(async () => {
@@ -461,6 +461,11 @@ afterAll(async () => {
 describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
     test("1. forms: two healthy nodes in one JGroups view, discovered through PostgreSQL", async () => {
         const { result } = await up(CONFIG);
+        report.optimizedImage = {
+            imageName: result.state.resources.find((r) => r.type === TYPES.image)?.inputs.imageName,
+            buildSeconds: Object.fromEntries(imageBuildSeconds),
+            nodeCommand: (result.state.resources.find((r) => r.name === `${CLUSTER_NAME}-node-1`)?.inputs as { command?: string[] }).command,
+        };
         expect(result.created).toHaveLength(result.state.resources.length);
         expect(result.state.resources.every((resource) => (resource.initErrors ?? []).length === 0)).toBe(true);
 
@@ -482,6 +487,8 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             expect(view).toMatch(/\(2\) \[/);
             for (const name of names) expect(view).toContain(name);
             const text = await allContainerLogs(docker, node.containerName);
+            // The optimized image was built with exactly the options the node runs with: no re-augmentation.
+            expect(text).not.toMatch(/Updating the server image|Changes detected in configuration/);
             expect(text).toContain("JGroups JDBC_PING discovery enabled");
             expect(text).toContain(`physical addresses are \`[${node.ip}:7800]\``);
             // The default memory limit is applied, and the JVM sizes its heap from it (70%).

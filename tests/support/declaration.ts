@@ -5,6 +5,7 @@
  */
 import type * as PulumiModule from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "node:util";
+import { checkImageInputs } from "./imageCheck";
 
 type Pulumi = typeof PulumiModule;
 
@@ -55,12 +56,19 @@ export interface ProviderFake {
     password(name: string, inputs: Record<string, unknown>): string | Promise<string>;
     /** Image id RemoteImage reports for an image reference. */
     imageId(imageName: string): string | Promise<string>;
+    /**
+     * Builds a docker.Image (checked inputs) and returns the local image id, its `repoDigest` when not
+     * pushed. The real engine builds when the program registers the image, before the resources that use
+     * its outputs register, so a fake that runs the program first has to build here.
+     */
+    buildImage(inputs: Record<string, unknown>): string | Promise<string>;
 }
 
 /** Deterministic fakes for unit tests. */
 export const unitProviderFake: ProviderFake = {
     password: (name) => `generated-${name}`,
     imageId: (imageName) => `sha256:fake-${imageName}`,
+    buildImage: (inputs) => `sha256:fake-build-${String(inputs.imageName)}`,
 };
 
 function unwrapSecrets(value: unknown): { value: unknown; secret: boolean } {
@@ -120,7 +128,8 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
 
     const mocks: PulumiModule.runtime.Mocks = {
         async newResource(args) {
-            const inputs = unwrapSecrets(args.inputs).value as Record<string, unknown>;
+            let inputs = unwrapSecrets(args.inputs).value as Record<string, unknown>;
+            if (args.type === TYPES.image) inputs = checkImageInputs(inputs);
             const id = `${args.name}-id`;
             const previous = [...priorByUrn.values()].find((resource) => resource.name === args.name && resource.type === args.type);
             if (previous && isDeepStrictEqual(previous.inputs, inputs)) {
@@ -133,6 +142,14 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
                     return { id, state: { ...args.inputs, result: secret(await fake.password(args.name, inputs)) } };
                 case "docker:index/remoteImage:RemoteImage":
                     return { id, state: { ...args.inputs, imageId: await fake.imageId(String(inputs.name)), repoDigest: "" } };
+                case TYPES.image: {
+                    // image.go Create: outputs imageName, and with skipPush the local image id as repoDigest.
+                    const build = inputs.build as Record<string, unknown>;
+                    return {
+                        id: String(inputs.imageName),
+                        state: { ...inputs, repoDigest: await fake.buildImage(inputs), baseImageName: inputs.imageName, context: build.context, dockerfile: build.dockerfile, platform: build.platform, registryServer: "" },
+                    };
+                }
                 default:
                     return { id, state: args.inputs };
             }
@@ -156,13 +173,15 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
             if (!error) {
                 const urn = (response as { getUrn(): string }).getUrn();
                 const raw = request.getObject().toJavaScript() as Record<string, unknown>;
-                const inputs: Record<string, unknown> = {};
+                let inputs: Record<string, unknown> = {};
                 const secretInputs: string[] = [];
                 for (const [key, value] of Object.entries(raw)) {
                     const unwrapped = unwrapSecrets(value);
                     inputs[key] = unwrapped.value;
                     if (unwrapped.secret) secretInputs.push(key);
                 }
+                // The state holds the image's checked inputs (with contextDigest), which its Diff compares.
+                if (request.getType() === TYPES.image) inputs = checkImageInputs(inputs);
                 const state = unwrapSecrets((response as { getObject(): { toJavaScript(): unknown } }).getObject().toJavaScript());
                 resources.push({
                     urn,
@@ -249,6 +268,7 @@ export const TYPES = {
     network: "docker:index/network:Network",
     volume: "docker:index/volume:Volume",
     remoteImage: "docker:index/remoteImage:RemoteImage",
+    image: "docker:index/image:Image",
     randomPassword: "random:index/randomPassword:RandomPassword",
     cluster: "keycloak-cluster:index:KeycloakCluster",
 } as const;

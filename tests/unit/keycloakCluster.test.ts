@@ -1,4 +1,4 @@
-import { Declaration, DeclaredResource, ofType, TYPES } from "../support/declaration";
+import { Declaration, DeclaredResource, ofType, TYPES, unitProviderFake } from "../support/declaration";
 import { declareStack } from "../support/program";
 
 type Container = DeclaredResource & {
@@ -31,6 +31,7 @@ describe("resources declared", () => {
                 `${TYPES.remoteImage} keycloak-keycloak-image`,
                 `${TYPES.remoteImage} keycloak-postgres-image`,
                 `${TYPES.remoteImage} keycloak-load-balancer-image`,
+                `${TYPES.image} keycloak-keycloak-optimized`,
                 `${TYPES.randomPassword} keycloak-database-password`,
                 `${TYPES.randomPassword} keycloak-admin-password`,
                 `${TYPES.container} keycloak-postgres`,
@@ -40,6 +41,45 @@ describe("resources declared", () => {
         );
         for (const resource of declaration.resources) {
             if (resource.type !== TYPES.cluster) expect({ name: resource.name, parent: resource.parent }).toEqual({ name: resource.name, parent: "keycloak" });
+        }
+    });
+
+    test("the nodes run an optimized build of the Keycloak image, built with the options in their environment", async () => {
+        const declaration = await declareStack({ replicas: 2 });
+        const [optimized] = ofType(declaration, TYPES.image);
+        const inputs = optimized.inputs as { imageName: string; build: { args: Record<string, string>; builderVersion: string; context: string; dockerfile: string }; skipPush: boolean };
+        expect(inputs.imageName).toMatch(/^keycloak-keycloak:[0-9a-f]{16}$/);
+        expect(inputs.build.builderVersion).toBe("BuilderV1");
+        expect(inputs.skipPush).toBe(true);
+        expect(inputs.build.args.KEYCLOAK_IMAGE).toBe("quay.io/keycloak/keycloak:26.7.3");
+        expect(optimized.outputs.repoDigest).toBe(`sha256:fake-build-${inputs.imageName}`);
+        expect(optimized.dependsOn).toEqual(["keycloak-keycloak-image"]);
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
+            expect((node.inputs as unknown as { image: string }).image).toBe(optimized.outputs.repoDigest);
+            expect((node.inputs as unknown as { command: string[] }).command).toEqual(["start", "--optimized"]);
+            const env = envOf(node);
+            for (const [key, value] of Object.entries(inputs.build.args).filter(([key]) => key.startsWith("KC_"))) expect({ key, value: env[key] }).toEqual({ key, value });
+        }
+    });
+
+    test("a new base image, build option or Dockerfile gives a new image name, so the nodes are replaced", async () => {
+        const name = async (config: Record<string, string>, fake = unitProviderFake) => (ofType(await declareStack(config, fake), TYPES.image)[0].inputs as { imageName: string }).imageName;
+        const base = await name({});
+        expect(await name({})).toBe(base);
+        expect(await name({ keycloakImage: "quay.io/keycloak/keycloak:26.7.2" })).not.toBe(base);
+        expect(await name({}, { ...unitProviderFake, imageId: (image) => `sha256:rebuilt-${image}` })).not.toBe(base);
+    });
+
+    test("prebuilt and auto build nothing; prebuilt starts optimized, auto re-augments", async () => {
+        for (const [keycloakBuild, command] of [
+            ["prebuilt", ["start", "--optimized"]],
+            ["auto", ["start"]],
+        ] as const) {
+            const declaration = await declareStack({ keycloakBuild });
+            expect(ofType(declaration, TYPES.image)).toEqual([]);
+            const node = byName(declaration).get("keycloak-node-1") as Container;
+            expect((node.inputs as unknown as { image: string; command: string[] }).image).toBe("sha256:fake-quay.io/keycloak/keycloak:26.7.3");
+            expect((node.inputs as unknown as { command: string[] }).command).toEqual(command);
         }
     });
 
@@ -148,7 +188,7 @@ describe("network and clustering", () => {
         const postgres = byName(declaration).get("keycloak-postgres") as Container;
         expect(postgres.inputs.wait).toBe(true);
         for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
-            expect((node.inputs as unknown as { command: string[] }).command).toEqual(["start"]);
+            expect((node.inputs as unknown as { command: string[] }).command).toEqual(["start", "--optimized"]);
             expect(node.dependsOn).toContain("keycloak-postgres");
             expect(node.inputs.wait).toBe(true);
         }

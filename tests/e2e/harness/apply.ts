@@ -130,6 +130,8 @@ function normalize(spec: Spec, value: unknown): unknown {
             const record = value as Record<string, unknown>;
             return Object.fromEntries(Object.keys(spec.fields).sort().map((key) => [key, normalize(spec.fields[key], record[key])]));
         }
+        case "map":
+            return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)));
         default:
             return value;
     }
@@ -185,7 +187,8 @@ export function plan(state: Declaration | undefined, next: Declaration, replaceT
             kinds.set(resource.name, "create");
             continue;
         }
-        const diff = diffResource(resource.type, old.outputs, resource.inputs, resource.replaceOnChanges);
+        // The native Image diffs its old checked inputs; the bridged resources diff their state.
+        const diff = diffResource(resource.type, resource.type === TYPES.image ? old.inputs : old.outputs, resource.inputs, resource.replaceOnChanges);
         let kind: StepKind = diff.replaceKeys.length > 0 ? "replace" : diff.changed.length > 0 ? "update" : "same";
         if (replaceTargets.includes(resource.name)) kind = "replace";
         // An unchanged resource with init errors gets an empty update, which clears them.

@@ -75,7 +75,7 @@ async function up(args: string[], dryRun: boolean): Promise<void> {
     const ctx = newContext(docker, log);
     let state = saved?.declaration;
     if (parsed.refresh && state) state = (await refresh(ctx, state)).state;
-    const declaration = await declareProgram(config, localProviderFake(docker), state, { secretKeys, stackName: "e2e" });
+    const declaration = await declareProgram(config, localProviderFake(docker, log), state, { secretKeys, stackName: "e2e" });
     for (const warning of declaration.warnings) log(`warning: ${warning}`);
     if (dryRun) {
         const planned = preview(state, declaration, parsed.replace);

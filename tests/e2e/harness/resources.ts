@@ -151,6 +151,27 @@ async function localImage(ctx: HarnessContext, name: string): Promise<string | u
     return (await inspectOrGone(() => ctx.docker.getImage(name).inspect()))?.Id;
 }
 
+// ---------------------------------------------------------------- built images
+
+/**
+ * pulumi-docker's native Image (provider/image.go). Create and Update build (here the provider fake already
+ * built at registration, as the real engine does when the program registers the image; the step checks that
+ * the tag holds that build); Read does nothing ("we do no reconciliation"); Delete does nothing (tags stay).
+ */
+const builtImage: Provider = {
+    async create(ctx, resource) {
+        const imageName = String(resource.inputs.imageName);
+        const id = await localImage(ctx, imageName);
+        if (id !== resource.outputs.repoDigest) throw new Error(`${resource.name}: ${imageName} is ${id ?? "missing"}, not the build ${String(resource.outputs.repoDigest)} the program saw`);
+        return resource.outputs;
+    },
+    read: async (_ctx, state) => state.outputs,
+    async update(ctx, _old, next) {
+        return builtImage.create(ctx, next);
+    },
+    delete: async () => undefined,
+};
+
 // ---------------------------------------------------------------- networks
 
 /**
@@ -475,6 +496,7 @@ export const PROVIDERS: Record<string, Provider> = {
     [TYPES.cluster]: noProvider,
     [TYPES.randomPassword]: randomPassword,
     [TYPES.remoteImage]: remoteImage,
+    [TYPES.image]: builtImage,
     [TYPES.network]: network,
     [TYPES.volume]: volume,
     [TYPES.container]: container,
@@ -483,7 +505,7 @@ export const PROVIDERS: Record<string, Provider> = {
 /** The state the engine stores for a new resource before its create returns: the plan (inputs with defaults). */
 export function plannedState(resource: DeclaredResource): ProviderState {
     if (resource.type === TYPES.container) return plannedContainerState(resource.inputs as unknown as ContainerInputs);
-    if (resource.type === TYPES.randomPassword || resource.type === TYPES.remoteImage) return resource.outputs;
+    if (resource.type === TYPES.randomPassword || resource.type === TYPES.remoteImage || resource.type === TYPES.image) return resource.outputs;
     return { ...resource.inputs };
 }
 

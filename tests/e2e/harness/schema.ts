@@ -35,6 +35,8 @@ export type Spec = Rules &
         /** `set`: TypeSet, compared without order. */
         | { kind: "list"; of: Spec; set?: boolean }
         | { kind: "object"; fields: Record<string, Spec>; required?: string[] }
+        /** A map of string values under any keys. */
+        | { kind: "map" }
     );
 
 const str = (rules: Rules & { oneOf?: string[]; check?: (value: string) => string | undefined } = {}): Spec => ({ kind: "string", ...rules });
@@ -59,6 +61,7 @@ const duration = (rules: Rules = {}) =>
 const labelSet = (rules: Rules) => set(obj({ label: str({ forceNew: true }), value: str({ forceNew: true }) }, ["label", "value"]), rules);
 
 const FN = { forceNew: true } as const;
+const stringMap: Spec = { kind: "map" };
 
 export const INPUT_SPECS: Record<string, Spec> = {
     [TYPES.cluster]: obj({}),
@@ -80,6 +83,29 @@ export const INPUT_SPECS: Record<string, Spec> = {
             keepLocally: { kind: "boolean", only: true, why: "the harness never removes images, so keepLocally must be true" },
         },
         ["name"],
+    ),
+    // pulumi-docker's native Image (provider/image.go): its Diff never asks for a replacement (every change is
+    // an in-place rebuild) and compares the checked inputs, contextDigest included. The harness builds with
+    // the classic builder only (the engine here has no BuildKit) and never pushes.
+    [TYPES.image]: obj(
+        {
+            imageName: str(),
+            skipPush: { kind: "boolean", only: true, why: "the harness never pushes, so skipPush must be true" },
+            // The SDK sends its default (false): no build during a preview, which the harness never runs.
+            buildOnPreview: { kind: "boolean", only: false, why: "the harness does not build during previews" },
+            build: obj(
+                {
+                    context: str(),
+                    dockerfile: str(),
+                    args: stringMap,
+                    builderVersion: str({ oneOf: ["BuilderV1"] }),
+                    platform: str(),
+                    contextDigest: str(),
+                },
+                ["context", "dockerfile", "contextDigest"],
+            ),
+        },
+        ["imageName", "build"],
     ),
     // resource_docker_network.go: no UpdateContext, so every argument is ForceNew; driver and ipam_config Computed.
     [TYPES.network]: obj(
@@ -190,6 +216,11 @@ function check(spec: Spec, value: unknown, path: string, problems: string[]): vo
             if (!Array.isArray(value)) return void problems.push(`${path}: expected a list, got ${JSON.stringify(value)}`);
             value.forEach((item, index) => check(spec.of, item, `${path}[${index}]`, problems));
             return;
+        case "map":
+            if (typeof value !== "object" || Array.isArray(value) || Object.values(value as object).some((item) => typeof item !== "string")) {
+                problems.push(`${path}: expected a map of strings`);
+            }
+            return;
         case "object": {
             if (typeof value !== "object" || Array.isArray(value)) return void problems.push(`${path}: expected an object`);
             const record = value as Record<string, unknown>;
@@ -227,6 +258,9 @@ export function resourceProblems(resource: DeclaredResource): string[] {
     check(spec, asDeclared, `${where} inputs`, problems);
     if (resource.type === TYPES.remoteImage && typeof resource.outputs.imageId !== "string") {
         problems.push(`${where}: outputs.imageId missing (declare with a ProviderFake that resolves local images)`);
+    }
+    if (resource.type === TYPES.image && !/^sha256:/.test(String(resource.outputs.repoDigest))) {
+        problems.push(`${where}: outputs.repoDigest missing (declare with a ProviderFake that builds images)`);
     }
     if (resource.type === TYPES.randomPassword && typeof resource.outputs.result !== "string") {
         problems.push(`${where}: outputs.result missing`);
