@@ -74,3 +74,34 @@ export function percentile(values: number[], p: number): number | undefined {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
+
+/**
+ * Runs `action` while two logged-in clients put bounded load on the load balancer (refresh grants and
+ * userinfo, 20 ms apart), and returns the action's result with the load it saw. The load stops with the action.
+ */
+export async function underLoad<T>(
+    options: { baseUrl: string; clientId: string; sessions: TokenSet[]; maxRequests?: number; maxMs?: number },
+    action: () => Promise<T>,
+): Promise<{ value: T; load: LoadResult; startedAt: number; seconds: number }> {
+    let finished = false;
+    const loadRun = runLoad({
+        baseUrl: options.baseUrl,
+        clientId: options.clientId,
+        sessions: options.sessions,
+        maxRequests: options.maxRequests ?? 12_000,
+        maxMs: options.maxMs ?? 600_000,
+        pauseMs: 20,
+        pauseAfterFailureMs: 250,
+        done: () => finished,
+        phase: () => "duringAction",
+    });
+    const startedAt = Date.now();
+    let value: T;
+    try {
+        value = await action();
+    } finally {
+        finished = true;
+    }
+    const load = await loadRun;
+    return { value, load, startedAt, seconds: Math.round((Date.now() - startedAt) / 100) / 10 };
+}
