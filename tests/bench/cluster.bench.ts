@@ -94,9 +94,10 @@ afterAll(async () => {
 test("bench: optimized vs auto start, image build, cluster from nothing, scale-out, rolling change, patch upgrade", async () => {
     const report: Record<string, unknown> = { date: new Date().toISOString(), cpuCores: cpus().length, machine: `${cpus()[0]?.model ?? "?"}, ${cpus().length} cores` };
 
-    // The optimized image from nothing: no earlier build of it (or its cache) on the engine.
-    for (const tag of (await docker.listImages({ filters: JSON.stringify({ reference: [`${CLUSTER}-keycloak`] }) })).flatMap((i) => i.RepoTags ?? [])) {
-        await docker.getImage(tag).remove({ force: true });
+    // The optimized image from nothing: no earlier build of it on the engine, under any cluster's name (the
+    // same build is the same image, and would be a cache hit), so every `<cluster>-keycloak:<hash>` goes.
+    for (const built of (await docker.listImages()).filter((i) => (i.RepoTags ?? []).some((tag) => /-keycloak:[0-9a-f]{16}$/.test(tag)))) {
+        await docker.getImage(built.Id).remove({ force: true });
     }
     imageBuildSeconds.clear();
     const first = await up({ ...BASE, replicas: 1, keycloakImage: image(TO_VERSION) });

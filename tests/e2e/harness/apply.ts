@@ -334,9 +334,14 @@ class Deployment {
     }
 }
 
-/** The state after an update: the plan, keeping the state's value of computed attributes the program leaves unset. */
+/**
+ * The state after an update: the plan, keeping the state's value of the attributes the Terraform-bridged
+ * provider computes and the program leaves unset. The native Image and the mocked-provider outputs
+ * (passwords, image ids) come whole from the new declaration.
+ */
 function plannedAfterUpdate(old: DeclaredResource, next: DeclaredResource): ProviderState {
-    const planned = plannedState(next);
+    const planned = { ...plannedState(next) };
+    if (![TYPES.container, TYPES.network, TYPES.volume].includes(next.type as never)) return planned;
     for (const [key, value] of Object.entries(old.outputs)) {
         const spec = attributeSpec(next.type, key);
         if (!spec || (spec.computed && (next.inputs[key] === undefined || next.inputs[key] === null))) planned[key] = value;
