@@ -1,10 +1,6 @@
 /** `npm run bench`: the benchmark (a real Docker engine, several minutes); never part of the test commands. */
 module.exports = {
-    preset: "ts-jest",
-    testEnvironment: "node",
-    transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }] },
+    ...require("./jest.e2e.config.js"),
     testMatch: ["<rootDir>/tests/bench/**/*.bench.ts"],
     testTimeout: 45 * 60 * 1000,
-    maxWorkers: 1,
-    verbose: true,
 };

@@ -70,6 +70,7 @@ async function loadSessions() {
         method: "POST",
         body: JSON.stringify({ clientId: PROBE_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }),
     });
+    // 409: created for an earlier measurement of this run.
     if (created.status !== 201 && created.status !== 409) throw new Error(`creating the probe client: HTTP ${created.status}`);
     const sessions = await Promise.all([0, 1].map(() => token(facts.loadBalancer.url, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
     return { baseUrl: facts.loadBalancer.url, clientId: PROBE_CLIENT, sessions };
@@ -119,11 +120,11 @@ test("bench: optimized vs auto start, image build, cluster from nothing, scale-o
     report.scaleOutSeconds = { from: 3, to: 4, seconds: scaleOut.seconds, created: scaleOut.created, replaced: scaleOut.replaced };
     await up({ ...config, replicas: 3 });
 
-    const load = await loadSessions();
-    const rolling = await underLoad(load, () => up({ ...config, keycloakMemoryMb: 1536 }));
+    // Fresh sessions for each measured change: access tokens live 60 s in the master realm.
+    const rolling = await underLoad(await loadSessions(), () => up({ ...config, keycloakMemoryMb: 1536 }));
     report.rollingChange = { change: "keycloakMemoryMb 2048 -> 1536", replicas: 3, requests: rolling.load.requests, failed: rolling.load.failures.length, seconds: rolling.seconds, replaced: rolling.value.replaced.length };
 
-    const upgrade = await underLoad(load, () => up({ ...config, keycloakImage: image(TO_VERSION) }));
+    const upgrade = await underLoad(await loadSessions(), () => up({ ...config, keycloakImage: image(TO_VERSION) }));
     await waitForClusterSize(docker, clusterFacts(state!).nodes, 3, 120_000);
     // The version each node's Keycloak reports when it starts ("Keycloak 26.7.3 on JVM").
     const versions = await Promise.all(

@@ -12,6 +12,11 @@ import { localImageId } from "./harness/providerFake";
 import { HarnessContext } from "./harness/resources";
 import { ContainerInputs } from "./harness/schema";
 import { labelled, removeLabelled } from "./support/cluster";
+import { checkImageInputs } from "../support/imageCheck";
+import { buildImageV1, ImageBuildInputs } from "./harness/imageBuild";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const CLUSTER = "kce2e-provider";
 const IMAGE = "keycloak-cluster-e2e/debian:trixie";
@@ -139,6 +144,33 @@ describe("the Docker provider model on a real engine", () => {
         expect(after.HostConfig.RestartPolicy?.Name).toBe("unless-stopped");
         expect([after.Id, after.State.StartedAt]).toEqual([before.Id, before.State.StartedAt]);
         await destroy(ctx, updated.state);
+    });
+
+    test("a rebuilt docker.Image is an in-place update whose state carries the new build's repoDigest", async () => {
+        const context = mkdtempSync(join(tmpdir(), "kce2e-image-"));
+        writeFileSync(join(context, "Dockerfile"), `FROM ${IMAGE}\nARG MARK\nRUN echo "$MARK" > /mark\n`);
+        const declared = async (mark: string): Promise<DeclaredResource> => {
+            const inputs = checkImageInputs({
+                imageName: `${CLUSTER}-built:test`,
+                skipPush: true,
+                build: { context, dockerfile: join(context, "Dockerfile"), args: { MARK: mark }, builderVersion: "BuilderV1" },
+            });
+            const built = await buildImageV1(docker, inputs as unknown as ImageBuildInputs);
+            return { ...containerResource("built", {}), type: TYPES.image, urn: "urn:pulumi:test::provider::docker:index/image:Image::built", inputs, outputs: { ...inputs, repoDigest: built.id } };
+        };
+        try {
+            const first = await declared("one");
+            const created = await apply(ctx, undefined, declaration(first));
+            const second = await declared("two");
+            expect(second.outputs.repoDigest).not.toBe(first.outputs.repoDigest);
+            const updated = await apply(ctx, created.state, declaration(second));
+            expect(updated).toMatchObject({ updated: ["built"], replaced: [] });
+            expect(updated.state.resources[0].outputs.repoDigest).toBe(second.outputs.repoDigest);
+            expect((await refresh(ctx, updated.state)).changed).toEqual([]);
+        } finally {
+            await docker.getImage(`${CLUSTER}-built:test`).remove({ force: true }).catch(() => undefined);
+            rmSync(context, { recursive: true, force: true });
+        }
     });
 
     test("a container removed behind Pulumi's back: plain up changes nothing, deleting fails until a refresh drops it; refresh + up creates it", async () => {
