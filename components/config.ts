@@ -121,12 +121,7 @@ type SettingType = "integer" | "string" | "boolean";
 
 interface SettingSpec {
     type: SettingType;
-    /**
-     * Applied when the key is not set. Pulumi.yaml declares the same default, except on secret keys: the CLI
-     * merges a project default into the stack as a plain value and then refuses a secret key that is not
-     * encrypted (pulumi/pulumi sdk/go/common/workspace/config.go), so a secret key has no default there.
-     * "" and 0 stand for "derived" and "not set" where a setting has no value of its own.
-     */
+    /** Pulumi.yaml declares the same default; "" and 0 stand for "derived" and "not set" where a setting has no value of its own. */
     default: string | number | boolean;
     description: string;
     /**
@@ -232,7 +227,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         if (!Object.hasOwn(SETTINGS, key)) problems.push(`${key} is not a setting of this program; valid keys: ${SETTING_KEYS.join(", ")}`);
     }
 
-    const valueOf = (key: SettingKey): unknown => (!Object.hasOwn(given, key) || given[key] === undefined ? SETTINGS[key].default : given[key]);
+    const valueOf = (key: SettingKey): unknown => (given[key] === undefined ? SETTINGS[key].default : given[key]);
 
     const integer = (key: SettingKey, min: number, max: number, allowed: string): number | undefined => {
         const value = valueOf(key);
@@ -295,14 +290,13 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     };
     const databasePassword = password("databasePassword");
     const adminPassword = password("adminPassword");
-    const keycloakMemoryMb = integer("keycloakMemoryMb", 768, 65536, "a whole number of MB from 768 to 65536") ?? 2048;
-    const startupTimeoutSeconds =
-        integer(
-            "startupTimeoutSeconds",
-            MIN_STARTUP_TIMEOUT_SECONDS,
-            MAX_STARTUP_TIMEOUT_SECONDS,
-            `a whole number of seconds from ${MIN_STARTUP_TIMEOUT_SECONDS} (a measured cold start of the official image on a loaded 2-core host) to ${MAX_STARTUP_TIMEOUT_SECONDS}`,
-        ) ?? 600;
+    const keycloakMemoryMb = integer("keycloakMemoryMb", 768, 65536, "a whole number of MB from 768 to 65536");
+    const startupTimeoutSeconds = integer(
+        "startupTimeoutSeconds",
+        MIN_STARTUP_TIMEOUT_SECONDS,
+        MAX_STARTUP_TIMEOUT_SECONDS,
+        `a whole number of seconds from ${MIN_STARTUP_TIMEOUT_SECONDS} (a measured cold start of the official image on a loaded 2-core host) to ${MAX_STARTUP_TIMEOUT_SECONDS}`,
+    );
 
     const bindAddressValue = valueOf("bindAddress");
     const bindAddress = typeof bindAddressValue === "string" && parseIPv4(bindAddressValue) !== undefined ? bindAddressValue : undefined;
@@ -385,8 +379,8 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         adminThroughLoadBalancer,
         retainDatabaseVolume,
         databaseHostPort,
-        keycloakMemoryMb,
-        startupTimeoutSeconds,
+        keycloakMemoryMb: keycloakMemoryMb!,
+        startupTimeoutSeconds: startupTimeoutSeconds!,
         databasePassword,
         adminPassword,
     };

@@ -8,7 +8,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterSettings } from "./config";
 
@@ -38,18 +37,13 @@ export function keycloakBuildArgs(settings: ClusterSettings): Record<string, str
 }
 
 /**
- * Name of the optimized image: `<clusterName>-keycloak:<hash>`, the hash over the base image's id, the
- * build arguments and the Dockerfile. A container's image input is this name, so whenever anything that
- * goes into the image changes, the name changes and the nodes are replaced (in their rolling order).
+ * Name of the optimized image: `<clusterName>-keycloak:<hash of the base image's id>`. The build args and
+ * the build context (Dockerfile) are inputs of the image already (the provider's Check hashes the context),
+ * so a change to either rebuilds it; the base image's id is not, and a base image moved under the same tag
+ * must rebuild it too. The nodes run the build's repoDigest, so they follow every rebuild.
  */
 export function optimizedImageName(settings: ClusterSettings, baseImageId: string): string {
-    const hash = createHash("sha256")
-        .update(baseImageId)
-        .update(JSON.stringify(keycloakBuildArgs(settings)))
-        .update(readFileSync(join(KEYCLOAK_IMAGE_CONTEXT, "Dockerfile")))
-        .digest("hex")
-        .slice(0, 16);
-    return `${settings.clusterName}-keycloak:${hash}`;
+    return `${settings.clusterName}-keycloak:${createHash("sha256").update(baseImageId).digest("hex").slice(0, 16)}`;
 }
 
 /**

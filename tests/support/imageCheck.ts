@@ -10,7 +10,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
-function filesUnder(directory: string): string[] {
+/** Every file below `directory`, sorted. */
+export function filesUnder(directory: string): string[] {
     return readdirSync(directory, { withFileTypes: true })
         .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(directory, entry.name)) : [join(directory, entry.name)]))
         .sort();

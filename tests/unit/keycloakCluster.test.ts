@@ -62,7 +62,7 @@ describe("resources declared", () => {
         }
     });
 
-    test("a new base image, build option or Dockerfile gives a new image name, so the nodes are replaced", async () => {
+    test("a new base image, by name or by id, gives a new image name (and so a rebuild)", async () => {
         const name = async (config: Record<string, string>, fake = unitProviderFake) => (ofType(await declareStack(config, fake), TYPES.image)[0].inputs as { imageName: string }).imageName;
         const base = await name({});
         expect(await name({})).toBe(base);

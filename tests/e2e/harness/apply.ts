@@ -242,7 +242,10 @@ export function plan(state: Declaration | undefined, next: Declaration, replaceT
 
 /** Same as {@link plan}, without the internals: what `pulumi preview` reports. */
 export function preview(state: Declaration | undefined, next: Declaration, replaceTargets: string[] = []): PreviewResult {
-    const { created, updated, replaced, deleted, untouched, changes } = plan(state, next, replaceTargets);
+    return previewOf(plan(state, next, replaceTargets));
+}
+
+function previewOf({ created, updated, replaced, deleted, untouched, changes }: Plan): PreviewResult {
     return { created, updated, replaced, deleted, untouched, changes };
 }
 
@@ -447,9 +450,8 @@ export async function apply(ctx: HarnessContext, state: Declaration | undefined,
     }
 
     for (const [name, entry] of timings) ctx.timings.set(name, entry);
-    const { kinds: _kinds, deletedFirst: _deletedFirst, recreating: _recreating, ...result } = planned;
     return {
-        ...result,
+        ...previewOf(planned),
         state: deployment.snapshot({ stackOutputs: next.stackOutputs, secretStackOutputs: next.secretStackOutputs }),
         timings: Object.fromEntries(timings),
         operations,

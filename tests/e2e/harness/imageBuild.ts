@@ -5,14 +5,8 @@
  * containers of RUN steps stay behind, as they do under the real provider. Returns the local image id.
  */
 import type Docker from "dockerode";
-import { readdirSync } from "node:fs";
-import { join, relative } from "node:path";
-
-function filesUnder(directory: string): string[] {
-    return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
-        entry.isDirectory() ? filesUnder(join(directory, entry.name)) : [join(directory, entry.name)],
-    );
-}
+import { relative } from "node:path";
+import { filesUnder } from "../../support/imageCheck";
 
 export interface ImageBuildInputs {
     imageName: string;

@@ -443,7 +443,7 @@ function flattenContainerPorts(ports: Record<string, { HostIp: string; HostPort:
  * with the restart policy and the resources (memory_swap only when non-zero). It never restarts the container,
  * never applies a healthcheck, and does not Read afterwards: the state is the plan.
  */
-async function updateContainer(ctx: HarnessContext, old: DeclaredResource, next: DeclaredResource, planned: ProviderState): Promise<ProviderState> {
+async function updateContainer(ctx: HarnessContext, old: DeclaredResource, _next: DeclaredResource, planned: ProviderState): Promise<ProviderState> {
     const before = old.outputs as unknown as ContainerInputs;
     const after = planned as unknown as ContainerInputs;
     const name = String(after.name);
@@ -463,7 +463,6 @@ async function updateContainer(ctx: HarnessContext, old: DeclaredResource, next:
             ...(after.memorySwap ? { MemorySwap: after.memorySwap > 0 ? after.memorySwap * 1024 * 1024 : after.memorySwap } : {}),
         });
     }
-    void next;
     return planned;
 }
 
