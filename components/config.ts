@@ -4,6 +4,7 @@
  */
 import { MAX_REPLICAS, nodeSlotCapacity, parseIPv4, parseSubnet, publicHost } from "./addressPlan";
 import { parseImageReference } from "./imageReference";
+import { UPDATE_STRATEGIES, UpdateStrategy } from "./updateStrategy";
 
 /** The stack-config namespace: keys are `keycloak-cluster:<key>`. */
 export const CONFIG_NAMESPACE = "keycloak-cluster";
@@ -43,6 +44,14 @@ export interface KeycloakClusterArgs {
      * (slower). Default `optimize`.
      */
     keycloakBuild?: string;
+    /**
+     * How a change of `keycloakImage` reaches the nodes. `auto`: a patch change (26.7.2 → 26.7.3) replaces
+     * the nodes one at a time, a change of major.minor (or to or from a tag that names no version) first stops
+     * every old node, then starts the new ones (Keycloak supports mixed versions only within a patch series).
+     * `recreate`: every image change stops all old nodes first. `rolling`: every image change rolls (only for
+     * images known to be compatible). Default `auto`.
+     */
+    updateStrategy?: string;
     /** PostgreSQL image (must behave like the official image). Default `postgres:17`. */
     postgresImage?: string;
     /** HAProxy image (must behave like the official image). Default `haproxy:3.0`. */
@@ -96,6 +105,7 @@ export interface ClusterSettings {
     subnet: string;
     keycloakImage: string;
     keycloakBuild: KeycloakBuild;
+    updateStrategy: UpdateStrategy;
     postgresImage: string;
     loadBalancerImage: string;
     hostname: string;
@@ -142,6 +152,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     subnet: { type: "string", default: "10.231.0.0/24", description: "IPv4 subnet (/16 to /28) of the private cluster network; nodes take addresses from .10 up." },
     keycloakImage: { type: "string", default: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, description: "Keycloak image." },
     keycloakBuild: { type: "string", default: "optimize", description: "optimize: build <clusterName>-keycloak with the build options, start --optimized; prebuilt: keycloakImage already is; auto: plain start." },
+    updateStrategy: { type: "string", default: "auto", description: "auto: a patch change of keycloakImage rolls, a major.minor change stops all old nodes first; recreate: every image change does; rolling: every image change rolls." },
     postgresImage: { type: "string", default: "postgres:17", description: "PostgreSQL image (official-image compatible)." },
     loadBalancerImage: { type: "string", default: "haproxy:3.0", description: "HAProxy image (official-image compatible)." },
     hostname: { type: "string", default: "", description: "Public URL of Keycloak (http:// or https://, no path); empty means http://localhost:<loadBalancerPort>." },
@@ -274,6 +285,11 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         new RegExp(`^(${KEYCLOAK_BUILDS.join("|")})$`),
         "optimize (build an optimized image), prebuilt (keycloakImage already is one) or auto (re-augment on every start)",
     ) as KeycloakBuild;
+    const updateStrategy = text(
+        "updateStrategy",
+        new RegExp(`^(${UPDATE_STRATEGIES.join("|")})$`),
+        "auto (patch versions roll, other image changes stop every old node first), recreate (every image change stops every old node first) or rolling (every image change rolls)",
+    ) as UpdateStrategy;
     const postgresImage = image("postgresImage");
     const loadBalancerImage = image("loadBalancerImage");
     const adminUsername = text("adminUsername", /^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$/, "a non-empty username of letters, digits, '.', '_', '@' or '-'");
@@ -370,6 +386,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         subnet: parsedSubnet!.cidr,
         keycloakImage,
         keycloakBuild,
+        updateStrategy,
         postgresImage,
         loadBalancerImage,
         hostname,

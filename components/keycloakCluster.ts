@@ -13,6 +13,7 @@ import { keycloakNodeContainerArgs } from "./keycloakNode";
 import { clusterLabels } from "./labels";
 import { loadBalancerContainerArgs } from "./loadBalancer";
 import { postgresContainerArgs } from "./postgres";
+import { updateStream } from "./updateStrategy";
 
 export type { KeycloakClusterArgs } from "./config";
 
@@ -66,10 +67,21 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         // What the nodes run: the optimized build of the Keycloak image, or the image itself. Not pushed, the
         // build's repoDigest is its local image id (pulumi-docker image.go), which changes exactly when the
         // built content does, so the nodes are replaced then and only then.
-        const nodeImage =
-            settings.keycloakBuild === "optimize"
-                ? new docker.Image(`${name}-keycloak-optimized`, optimizedImageArgs(settings, images.keycloak.imageId), child).repoDigest
-                : images.keycloak.imageId;
+        const optimizedImage =
+            settings.keycloakBuild === "optimize" ? new docker.Image(`${name}-keycloak-optimized`, optimizedImageArgs(settings, images.keycloak.imageId), child) : undefined;
+        const nodeImage = optimizedImage ? optimizedImage.repoDigest : images.keycloak.imageId;
+
+        // A change of this resource's keepers stops every node before the new ones start (updateStrategy.ts).
+        // It waits for the image the new nodes run, so the old nodes keep serving while it is pulled and built.
+        const streamValue = updateStream(settings.updateStrategy, settings.keycloakImage);
+        const nodeUpdateStream =
+            streamValue === undefined
+                ? undefined
+                : new random.RandomId(
+                      `${name}-update-stream`,
+                      { byteLength: 4, keepers: { stream: streamValue } },
+                      { ...replaceInPlace, dependsOn: [optimizedImage ?? images.keycloak] },
+                  ).keepers.apply((keepers) => keepers?.stream ?? "");
 
         const passwordOrGenerated = (given: string, resourceName: string): pulumi.Output<string> =>
             given !== ""
@@ -110,6 +122,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                         networkName: network.name,
                         databasePassword,
                         adminPassword,
+                        updateStream: nodeUpdateStream,
                     }),
                     // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy;
                     // then node 1 first and a rolling order after it (nodePredecessors).

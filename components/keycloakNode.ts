@@ -19,6 +19,7 @@ import { envList } from "./containerEnv";
 import { containerHealthcheck, httpProbeTest } from "./healthcheck";
 import { keycloakBuildOptions, keycloakCommand } from "./keycloakImage";
 import { clusterLabels } from "./labels";
+import { UPDATE_STREAM_LABEL } from "./updateStrategy";
 
 /**
  * memorySwap -1, stated explicitly: left unset, Docker stores 2 x memory and the provider reads that back
@@ -85,6 +86,12 @@ export interface KeycloakNodeInputs {
     networkName: pulumi.Input<string>;
     databasePassword: pulumi.Input<string>;
     adminPassword: pulumi.Input<string>;
+    /**
+     * The cluster's update stream, taken from the output of the resource that holds it (updateStrategy.ts):
+     * that dependency is what makes a change of stream stop every node before the new ones start. None with
+     * updateStrategy `rolling`.
+     */
+    updateStream?: pulumi.Input<string>;
 }
 
 export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.ContainerArgs {
@@ -120,6 +127,10 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
         waitTimeout: settings.startupTimeoutSeconds,
         // Time to leave the JGroups view and hand over cache entries before being killed.
         destroyGraceSeconds: 30,
-        labels: [...clusterLabels(settings.clusterName, "keycloak"), { label: "keycloak-cluster.node", value: String(node.index) }],
+        labels: [
+            ...clusterLabels(settings.clusterName, "keycloak"),
+            { label: "keycloak-cluster.node", value: String(node.index) },
+            ...(inputs.updateStream === undefined ? [] : [{ label: UPDATE_STREAM_LABEL, value: inputs.updateStream }]),
+        ],
     };
 }

@@ -12,7 +12,7 @@ import type { Declaration, ProviderFake } from "../support/declaration";
 import { TYPES } from "../support/declaration";
 import { apply, ApplyOptions, ApplyResult, destroy, newContext, preview, refresh, RefreshResult } from "./harness/apply";
 import { allContainerLogs, connectDocker, ensureEngine, sleep } from "./harness/docker";
-import { E2E_IMAGES } from "./harness/images";
+import { E2E_IMAGES, E2E_PREVIOUS_MINOR_KEYCLOAK_IMAGE } from "./harness/images";
 import { declareStack, StackConfig } from "../support/program";
 import { imageBuildSeconds, localImageId, localProviderFake } from "./harness/providerFake";
 import { HarnessContext } from "./harness/resources";
@@ -132,6 +132,19 @@ function overlaps(a: string, b: string): boolean {
 
 async function adminToken(base: string): Promise<TokenSet> {
     return token(base, "admin-cli", facts.adminUsername, facts.adminPassword);
+}
+
+async function createProbeClient(adminTokens: TokenSet): Promise<void> {
+    const created = await adminApi(facts.nodes[0].url, adminTokens.access_token, "/realms/master/clients", {
+        method: "POST",
+        body: JSON.stringify({ clientId: PROBE_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }),
+    });
+    expect(created.status).toBe(201);
+}
+
+async function keycloakVersionOf(base: string): Promise<string> {
+    const tokens = await adminToken(base);
+    return json<{ systemInfo: { version: string } }>(await adminApi(base, tokens.access_token, "/serverinfo")).systemInfo.version;
 }
 
 async function findUser(base: string, username: string): Promise<number> {
@@ -553,19 +566,14 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             const realm = await adminApi(node.url, adminTokens.access_token, "/realms/master");
             expect({ node: node.containerName, status: realm.status }).toEqual({ node: node.containerName, status: 200 });
         }
-        const serverInfo = json<{ systemInfo: { version: string } }>(await adminApi(facts.nodes[0].url, adminTokens.access_token, "/serverinfo"));
-        report.keycloakVersion = serverInfo.systemInfo.version;
-        expect(serverInfo.systemInfo.version).toBe(KEYCLOAK_VERSION);
+        report.keycloakVersion = await keycloakVersionOf(facts.nodes[0].url);
+        expect(report.keycloakVersion).toBe(KEYCLOAK_VERSION);
 
         const adminCliUserinfo = await userinfo(lb, adminTokens.access_token);
         report.adminCliUserinfo = { status: adminCliUserinfo.status, wwwAuthenticate: adminCliUserinfo.headers.get("www-authenticate") };
         if (adminCliUserinfo.status !== 200) notes.push("admin-cli issues lightweight access tokens, which userinfo refuses (401); userinfo is checked with the suite's own public client");
 
-        const created = await adminApi(facts.nodes[0].url, adminTokens.access_token, "/realms/master/clients", {
-            method: "POST",
-            body: JSON.stringify({ clientId: PROBE_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }),
-        });
-        expect(created.status).toBe(201);
+        await createProbeClient(adminTokens);
 
         const probe = await token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword);
         expect(jwtClaims(probe.access_token).iss).toBe(`http://localhost:${LB_PORT}/realms/master`);
@@ -856,5 +864,72 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });
         report.teardown = { destroyed: destroyed.deleted, retained: destroyed.retained, volumeReuseSeconds: reuseSeconds, userFoundOnReusedVolume: true, withRetainFalse: second };
         state = undefined;
+    });
+
+    test("8. minor upgrade 26.5.6 → 26.7.3: every old node stops before the first new one starts; downtime measured; data and sessions kept", async () => {
+        const oldConfig: StackConfig = { ...CONFIG, keycloakImage: E2E_PREVIOUS_MINOR_KEYCLOAK_IMAGE, retainDatabaseVolume: false };
+        await up(oldConfig);
+        const nodeResources = facts.nodes.map((node) => node.resourceName);
+        const fromVersion = await keycloakVersionOf(facts.nodes[0].url);
+        expect(fromVersion).toBe("26.5.6");
+        expect(await waitForClusterSize(docker, facts.nodes, 2, 60_000)).toEqual([2, 2]);
+        await createProbeClient(await adminToken(facts.nodes[0].url));
+        const username = `${CLUSTER_NAME}-upgrade-${Date.now()}`;
+        const created = await adminApi(facts.nodes[0].url, (await adminToken(facts.nodes[0].url)).access_token, "/realms/master/users", {
+            method: "POST",
+            body: JSON.stringify({ username, enabled: true }),
+        });
+        expect(created.status).toBe(201);
+        await pollUntil("every load balancer slot UP", 60_000, async () => (upSlots(await loadBalancerSlots(facts)).length === 2 ? true : undefined));
+
+        const upgraded = { ...oldConfig, keycloakImage: E2E_IMAGES.keycloakImage };
+        const planned = preview(state, await declareStack(upgraded, fake, state));
+        expect(planned.replaced).toEqual(expect.arrayContaining([...nodeResources, `${CLUSTER_NAME}-update-stream`]));
+
+        const lb = facts.loadBalancer.url;
+        const sessions = await Promise.all([0, 1].map(() => token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
+        const { value: out, load, startedAt } = await underLoad({ baseUrl: lb, clientId: PROBE_CLIENT, sessions }, async () => (await up(upgraded)).result);
+
+        // Recreate: both old nodes go (dependents of the update stream, last one first), then the stream, then
+        // the new nodes in their usual order: never an old and a new version in one cluster.
+        const streamName = `${CLUSTER_NAME}-update-stream`;
+        const nodeSteps = out.operations.filter((operation) => nodeResources.some((name) => operation.endsWith(` ${name}`)) || operation.endsWith(` ${streamName}`));
+        expect(nodeSteps).toEqual([...[...nodeResources].reverse().map((name) => `delete ${name}`), `delete ${streamName}`, `create ${streamName}`, ...nodeResources.map((name) => `create ${name}`)]);
+        const firstNewStart = Math.min(...nodeResources.map((name) => out.timings[name].startedAt!));
+        const failures = load.failures;
+        const lastOldNodeGone = out.operations.indexOf(`delete ${nodeResources[0]}`);
+        expect(lastOldNodeGone).toBeGreaterThanOrEqual(0);
+        for (const node of facts.nodes) expect(await keycloakVersionOf(node.url)).toBe(KEYCLOAK_VERSION);
+        expect(await waitForClusterSize(docker, facts.nodes, 2, 120_000)).toEqual([2, 2]);
+        expect(await findUser(facts.nodes[1].url, username)).toBe(1);
+        // Sessions are persisted in the database (Keycloak 26's default), so a session from before the upgrade still refreshes.
+        const sessionAfter = await refreshGrant(lb, PROBE_CLIENT, load.sessions[0].refresh_token);
+
+        const downtime = failures.length > 0 ? seconds(failures[0].at, failures[failures.length - 1].at) : 0;
+        report.minorUpgrade = {
+            from: fromVersion,
+            to: KEYCLOAK_VERSION,
+            requests: load.requests,
+            failed: failures.length,
+            downtimeSeconds: downtime,
+            firstNewNodeStartedSeconds: seconds(startedAt, firstNewStart),
+            seconds: seconds(startedAt, Date.now()),
+            failureStatuses: [...new Set(failures.map((failure) => failure.status))],
+            failureSamples: [...new Map(failures.map((failure) => [failure.status, { ...failure, at: undefined, msAfterStart: failure.at - startedAt }])).values()],
+            sessionFromBeforeUpgradeRefreshStatus: sessionAfter.status,
+            operations: out.operations,
+        };
+        log(`minor upgrade: ${load.requests} requests, ${failures.length} failed over ${downtime} s`);
+        // The outage is the recreate itself: requests fail only while no node serves (the load balancer's 503, or a
+        // connection cut as the old nodes stop), never with a refused session, and not once the first new node is
+        // healthy and the load balancer has seen it (two checks 1 s apart, plus a check interval).
+        expect(failures.filter((failure) => failure.status !== 503 && failure.status !== 0)).toEqual([]);
+        const firstNewHealthy = out.timings[nodeResources[0]].healthyAt!;
+        expect(failures.filter((failure) => failure.at > firstNewHealthy + 5000)).toEqual([]);
+        expect(sessionAfter.status).toBe(200);
+
+        await destroy(ctx, state!);
+        state = undefined;
+        expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });
     });
 });

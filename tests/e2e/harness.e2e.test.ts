@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Declaration } from "../support/declaration";
 import { TYPES, unitProviderFake } from "../support/declaration";
 import { declareStack } from "../support/program";
-import { diffResource, preview, sameValue } from "./harness/apply";
+import { diffResource, plan, preview, sameValue } from "./harness/apply";
 import { durationToNanoseconds, formatGoDuration } from "./harness/durations";
 import { E2E_IMAGES } from "./harness/images";
 import { generatePassword } from "./harness/providerFake";
@@ -147,6 +147,29 @@ describe("e2e harness", () => {
             expect(preview(state, smaller)).toMatchObject({ replaced: ["hx-node-1", "hx-node-2"], updated: [], created: [] });
             const slower = await declareStack({ ...CONFIG, replicas: 2, startupTimeoutSeconds: 900 }, unitProviderFake, state);
             expect(preview(state, slower)).toMatchObject({ replaced: ["hx-node-1", "hx-node-2", "hx-postgres"], updated: ["hx-load-balancer"] });
+        });
+
+        test("a minor Keycloak upgrade deletes every old node before anything new starts; a patch upgrade rolls", async () => {
+            const minorBefore = await declareStack({ ...CONFIG, replicas: 3, keycloakImage: "keycloak-cluster-e2e/keycloak:26.5.6" }, unitProviderFake);
+            const state = stateAfterCreate(minorBefore);
+            const minor = plan(state, await declareStack({ ...CONFIG, replicas: 3 }, unitProviderFake, state));
+            expect(minor.replaced).toEqual(["hx-keycloak-image", "hx-node-1", "hx-node-2", "hx-node-3", "hx-update-stream"]);
+            expect(minor.updated).toEqual(["hx-keycloak-optimized"]);
+            // The update stream's delete-before-replace takes every node with it, in dependency order (the
+            // engine deletes them in reverse), before its own replacement and the new nodes' creation.
+            expect(minor.deletedFirst.get("hx-update-stream")).toEqual(["hx-node-1", "hx-node-2", "hx-node-3"]);
+            expect([...minor.recreating].sort()).toEqual(["hx-node-1", "hx-node-2", "hx-node-3"]);
+
+            const patchBefore = await declareStack({ ...CONFIG, replicas: 3, keycloakImage: "keycloak-cluster-e2e/keycloak:26.7.2" }, unitProviderFake);
+            const patchState = stateAfterCreate(patchBefore);
+            const patch = plan(patchState, await declareStack({ ...CONFIG, replicas: 3 }, unitProviderFake, patchState));
+            expect(patch.kinds.get("hx-update-stream")).toBe("same");
+            expect(patch.replaced).toEqual(["hx-keycloak-image", "hx-node-1", "hx-node-2", "hx-node-3"]);
+            expect(patch.recreating.size).toBe(0);
+
+            // Switching to rolling removes the stream: the nodes are replaced one by one (label gone), never all at once.
+            const toRolling = plan(patchState, await declareStack({ ...CONFIG, replicas: 3, keycloakImage: "keycloak-cluster-e2e/keycloak:26.7.2", updateStrategy: "rolling" }, unitProviderFake, patchState));
+            expect({ replaced: toRolling.replaced, deleted: toRolling.deleted, recreating: toRolling.recreating.size }).toEqual({ replaced: ["hx-node-1", "hx-node-2", "hx-node-3"], deleted: ["hx-update-stream"], recreating: 0 });
         });
 
         test("a resource left with init errors (a create that timed out) gets an empty update on the next up", () => {

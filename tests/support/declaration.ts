@@ -4,6 +4,7 @@
  * stack outputs. Unit tests assert on this; the end-to-end harness applies it to a real Docker engine.
  */
 import type * as PulumiModule from "@pulumi/pulumi";
+import { randomBytes } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import { checkImageInputs } from "./imageCheck";
 
@@ -140,6 +141,11 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
             switch (args.type) {
                 case "random:index/randomPassword:RandomPassword":
                     return { id, state: { ...args.inputs, result: secret(await fake.password(args.name, inputs)) } };
+                case TYPES.randomId: {
+                    // resource_id.go Create: byteLength random bytes, keepers and prefix kept as planned.
+                    const bytes = randomBytes(Number(inputs.byteLength));
+                    return { id, state: { ...args.inputs, hex: bytes.toString("hex"), b64Std: bytes.toString("base64"), b64Url: bytes.toString("base64url"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() } };
+                }
                 case "docker:index/remoteImage:RemoteImage":
                     return { id, state: { ...args.inputs, imageId: await fake.imageId(String(inputs.name)), repoDigest: "" } };
                 case TYPES.image: {
@@ -270,5 +276,6 @@ export const TYPES = {
     remoteImage: "docker:index/remoteImage:RemoteImage",
     image: "docker:index/image:Image",
     randomPassword: "random:index/randomPassword:RandomPassword",
+    randomId: "random:index/randomId:RandomId",
     cluster: "keycloak-cluster:index:KeycloakCluster",
 } as const;

@@ -34,6 +34,7 @@ describe("resolveSettings defaults", () => {
             subnet: "10.231.0.0/24",
             keycloakImage: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`,
             keycloakBuild: "optimize",
+            updateStrategy: "auto",
             postgresImage: "postgres:17",
             loadBalancerImage: "haproxy:3.0",
             hostname: "http://localhost:8000",
@@ -74,6 +75,7 @@ describe("resolveSettings defaults", () => {
 describe("bad input: one error naming the setting, the value and what is allowed", () => {
     const cases: [string, KeycloakClusterArgs, RegExp][] = [
         ["keycloakBuild unknown", { keycloakBuild: "fast" }, /^keycloakBuild = "fast": must be optimize \(build an optimized image\), prebuilt \(keycloakImage already is one\) or auto/],
+        ["updateStrategy unknown", { updateStrategy: "blue-green" }, /^updateStrategy = "blue-green": must be auto \(patch versions roll, other image changes stop every old node first\), recreate .* or rolling/],
         ["maxUnavailable zero", { maxUnavailable: 0 }, /^maxUnavailable = 0: must be a whole number from 1 to 32 \(nodes replaced at once\)/],
         ["replicas zero", { replicas: 0 }, /^replicas = 0: must be a whole number from 1 to 32/],
         ["replicas negative", { replicas: -3 }, /^replicas = -3: must be a whole number from 1 to 32/],

@@ -34,6 +34,7 @@ describe("resources declared", () => {
                 `${TYPES.image} keycloak-keycloak-optimized`,
                 `${TYPES.randomPassword} keycloak-database-password`,
                 `${TYPES.randomPassword} keycloak-admin-password`,
+                `${TYPES.randomId} keycloak-update-stream`,
                 `${TYPES.container} keycloak-postgres`,
                 `${TYPES.container} keycloak-load-balancer`,
                 ...nodeNames(replicas).map((name) => `${TYPES.container} ${name}`),
@@ -331,5 +332,35 @@ describe("stack outputs", () => {
     test("with admin through the load balancer the console URL is the public one", async () => {
         const declaration = await declareStack({ adminThroughLoadBalancer: true, hostname: "https://sso.example.com/" });
         expect(declaration.stackOutputs.adminConsoleUrl).toBe("https://sso.example.com/admin/");
+    });
+});
+
+describe("Keycloak version changes", () => {
+    const streamOf = (declaration: Declaration) => ofType(declaration, TYPES.randomId)[0];
+    const labelsOf = (node: DeclaredResource) => Object.fromEntries((node.inputs.labels as { label: string; value: string }[]).map(({ label, value }) => [label, value]));
+
+    test("every node carries the update stream from the resource that holds it, replaced delete-before-replace once the new image is ready", async () => {
+        const declaration = await declareStack({ replicas: 3 });
+        const stream = streamOf(declaration);
+        expect(stream.inputs).toEqual({ byteLength: 4, keepers: { stream: "26.7" } });
+        expect(stream.deleteBeforeReplace).toBe(true);
+        expect(stream.dependsOn).toEqual(["keycloak-keycloak-optimized"]);
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
+            expect(labelsOf(node)["keycloak-cluster.update-stream"]).toBe("26.7");
+            // A property dependency, not only dependsOn: that is what the engine's dependent replacement follows.
+            expect(node.propertyDependencies.labels).toContain("keycloak-update-stream");
+        }
+    });
+
+    test("the stream follows updateStrategy and the image tag; without an optimized build it waits for the pulled image", async () => {
+        const keepers = async (config: Record<string, string>) => (streamOf(await declareStack(config)).inputs as { keepers: { stream: string } }).keepers.stream;
+        expect(await keepers({ keycloakImage: "quay.io/keycloak/keycloak:26.7.2" })).toBe("26.7");
+        expect(await keepers({ keycloakImage: "quay.io/keycloak/keycloak:26.5.6" })).toBe("quay.io/keycloak/keycloak:26.5.6");
+        expect(await keepers({ keycloakImage: "quay.io/keycloak/keycloak:latest" })).toBe("quay.io/keycloak/keycloak:latest");
+        expect(await keepers({ updateStrategy: "recreate" })).toBe("quay.io/keycloak/keycloak:26.7.3");
+        const rolling = await declareStack({ updateStrategy: "rolling" });
+        expect(ofType(rolling, TYPES.randomId)).toEqual([]);
+        for (const node of containers(rolling).filter((container) => container.name.startsWith("keycloak-node-"))) expect(labelsOf(node)["keycloak-cluster.update-stream"]).toBeUndefined();
+        expect(streamOf(await declareStack({ keycloakBuild: "prebuilt" })).dependsOn).toEqual(["keycloak-keycloak-image"]);
     });
 });

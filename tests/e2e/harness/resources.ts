@@ -121,6 +121,9 @@ const noProvider: Provider = {
  */
 const randomPassword: Provider = noProvider;
 
+/** resource_id.go: the same shape (Create generates bytes, which the mocked provider did; Read and Delete do nothing). */
+const randomId: Provider = noProvider;
+
 // ---------------------------------------------------------------- images
 
 /**
@@ -494,6 +497,7 @@ const container: Provider = { create: createContainer, read: readContainer, upda
 export const PROVIDERS: Record<string, Provider> = {
     [TYPES.cluster]: noProvider,
     [TYPES.randomPassword]: randomPassword,
+    [TYPES.randomId]: randomId,
     [TYPES.remoteImage]: remoteImage,
     [TYPES.image]: builtImage,
     [TYPES.network]: network,
@@ -504,7 +508,7 @@ export const PROVIDERS: Record<string, Provider> = {
 /** The state the engine stores for a new resource before its create returns: the plan (inputs with defaults). */
 export function plannedState(resource: DeclaredResource): ProviderState {
     if (resource.type === TYPES.container) return plannedContainerState(resource.inputs as unknown as ContainerInputs);
-    if (resource.type === TYPES.randomPassword || resource.type === TYPES.remoteImage || resource.type === TYPES.image) return resource.outputs;
+    if (resource.type === TYPES.randomPassword || resource.type === TYPES.randomId || resource.type === TYPES.remoteImage || resource.type === TYPES.image) return resource.outputs;
     return { ...resource.inputs };
 }
 

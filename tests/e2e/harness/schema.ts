@@ -11,6 +11,8 @@
  *  - RemoteImage = TF docker_image: resource_docker_image.go (name ForceNew, keep_locally in place).
  *  - RandomPassword: hashicorp/terraform-provider-random internal/provider/resource_password.go
  *    (every argument RequiresReplace).
+ *  - RandomId: the same repository, internal/provider/resource_id.go (byte_length and prefix RequiresReplace,
+ *    keepers RequiresReplaceIfValuesNotNull: a changed non-null keeper replaces).
  * SDKv2 has no null for primitives: an unset string/number/bool is "", 0, false and an unset list/set is empty,
  * which is how values are compared here.
  */
@@ -76,6 +78,8 @@ export const INPUT_SPECS: Record<string, Spec> = {
         },
         ["length"],
     ),
+    // resource_id.go: every argument replaces (keepers as long as its values are set, as ours always are).
+    [TYPES.randomId]: obj({ byteLength: int(1, 1024, FN), keepers: { ...stringMap, forceNew: true }, prefix: str(FN) }, ["byteLength"]),
     // resource_docker_image.go: name ForceNew; keep_locally not ForceNew (Update re-finds the image).
     [TYPES.remoteImage]: obj(
         {
@@ -264,6 +268,9 @@ export function resourceProblems(resource: DeclaredResource): string[] {
     }
     if (resource.type === TYPES.randomPassword && typeof resource.outputs.result !== "string") {
         problems.push(`${where}: outputs.result missing`);
+    }
+    if (resource.type === TYPES.randomId && !/^[0-9a-f]+$/.test(String(resource.outputs.hex))) {
+        problems.push(`${where}: outputs.hex missing`);
     }
     if (resource.type === TYPES.container) {
         const inputs = resource.inputs as { wait?: boolean; healthcheck?: unknown; mustRun?: boolean };
