@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfigError, plainTextSecretWarnings, readStackConfig, resolveSettings } from "./components/config";
+import { ClusterConfigError, exposureWarnings, plainTextSecretWarnings, readStackConfig, resolveSettings } from "./components/config";
 import { KeycloakCluster } from "./components/keycloakCluster";
 
 // The engine tells the program which config values were set with --secret; the SDK marks this @internal.
@@ -9,8 +9,9 @@ function readArgs() {
     try {
         const allConfig = pulumi.runtime.allConfig();
         const args = readStackConfig(allConfig);
-        for (const warning of plainTextSecretWarnings(allConfig, isConfigSecret)) void pulumi.log.warn(warning);
-        return { args, clusterName: resolveSettings(args).clusterName };
+        const settings = resolveSettings(args);
+        for (const warning of [...plainTextSecretWarnings(allConfig, isConfigSecret), ...exposureWarnings(settings, new Date())]) void pulumi.log.warn(warning);
+        return { args, clusterName: settings.clusterName };
     } catch (error) {
         // RunError prints the message alone, without a stack trace.
         if (error instanceof ClusterConfigError) throw new pulumi.RunError(error.message);

@@ -17,8 +17,12 @@ export const KEYCLOAK_HTTP_PORT = 8080;
 export const KEYCLOAK_MANAGEMENT_PORT = 9000;
 /** JGroups transport port; the failure-detection port is this + 50000 (57800). Never published. */
 export const JGROUPS_BIND_PORT = 7800;
-/** Port the load balancer listens on inside its container (the official HAProxy image runs unprivileged). */
+/**
+ * Ports the load balancer listens on inside its container (the official HAProxy image runs unprivileged):
+ * plain HTTP (Keycloak without TLS, the redirect with it) and HTTPS.
+ */
 export const LOAD_BALANCER_HTTP_PORT = 8080;
+export const LOAD_BALANCER_HTTPS_PORT = 8443;
 /** Load balancer's internal stats and liveness port; never published. */
 export const LOAD_BALANCER_STATS_PORT = 8404;
 export const POSTGRES_PORT = 5432;
@@ -91,6 +95,20 @@ export interface ClusterPlan {
  * another loopback address (127.0.0.2) must stay literal; ports on 0.0.0.0 are reachable on the host itself
  * through localhost (the public URL then comes from the `hostname` setting, which validation requires).
  */
+/** 127.0.0.0/8: reachable from this machine only. */
+export function isLoopback(address: string): boolean {
+    return address.startsWith("127.") && parseIPv4(address) !== undefined;
+}
+
+/**
+ * Where node ports are published: on `bindAddress` while it is a loopback address, on 127.0.0.1 otherwise. A
+ * node port serves the admin console and admin API in plain HTTP, so it never leaves the machine; the load
+ * balancer is the only way in from outside.
+ */
+export function nodeBindAddress(bindAddress: string): string {
+    return isLoopback(bindAddress) ? bindAddress : "127.0.0.1";
+}
+
 export function publicHost(bindAddress: string): string {
     return bindAddress === "0.0.0.0" || bindAddress === "127.0.0.1" ? "localhost" : bindAddress;
 }
@@ -103,7 +121,7 @@ export function planNode(settings: ClusterSettings, index: number): NodePlan {
         containerName: `${settings.clusterName}-keycloak-${index}`,
         address: formatIPv4(subnet.base + FIRST_NODE_OFFSET + index - 1),
         hostPort,
-        url: `http://${publicHost(settings.bindAddress)}:${hostPort}`,
+        url: `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
     };
 }
 
@@ -137,7 +155,7 @@ export function planCluster(settings: ClusterSettings): ClusterPlan {
         loadBalancer: {
             containerName: `${settings.clusterName}-lb`,
             address: formatIPv4(subnet.base + 3),
-            url: `http://${publicHost(settings.bindAddress)}:${settings.loadBalancerPort}`,
+            url: `${settings.tls ? "https" : "http"}://${publicHost(settings.bindAddress)}:${settings.loadBalancerPort}`,
             // Derived from the subnet, never from replicas: the load balancer must not change when scaling.
             serverSlots: Math.min(MAX_REPLICAS, nodeSlotCapacity(subnet)),
         },

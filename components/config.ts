@@ -2,8 +2,9 @@
  * The public interface of the program: every setting, its default, and the checks that run before any
  * resource is declared. Pure: no Pulumi calls, so it is tested directly.
  */
-import { MAX_REPLICAS, nodeSlotCapacity, parseIPv4, parseSubnet, publicHost } from "./addressPlan";
+import { isLoopback, MAX_REPLICAS, nodeSlotCapacity, parseIPv4, parseSubnet, publicHost } from "./addressPlan";
 import { parseImageReference } from "./imageReference";
+import { certificateWarnings, TlsMaterial, tlsMaterialProblems } from "./tls";
 import { UPDATE_STRATEGIES, UpdateStrategy } from "./updateStrategy";
 
 /** The stack-config namespace: keys are `keycloak-cluster:<key>`. */
@@ -28,7 +29,11 @@ export interface KeycloakClusterArgs {
     maxUnavailable?: number;
     /** Host port of node 1's HTTP listener; node i gets `basePort + i - 1`. Default `8080`. */
     basePort?: number;
-    /** Host address every published port binds to. Default `127.0.0.1` (nothing reachable from other machines). */
+    /**
+     * Host address the load balancer (and PostgreSQL, when published) binds to. Node ports bind to it only while it
+     * is a loopback address, otherwise to 127.0.0.1: they serve the admin console in plain HTTP. Default
+     * `127.0.0.1` (nothing reachable from other machines).
+     */
     bindAddress?: string;
     /** Host port of the load balancer. Default `8000`. */
     loadBalancerPort?: number;
@@ -62,13 +67,26 @@ export interface KeycloakClusterArgs {
      * the bind address itself for any other specific address; required when `bindAddress` is `0.0.0.0`.
      */
     hostname?: string;
+    /**
+     * PEM certificate of the public URL's host, followed by its intermediates (set it as a secret). With `tlsKey`,
+     * the load balancer serves HTTPS on `loadBalancerPort` (TLS 1.2 and 1.3, HTTP/2, HSTS). Default `""`: plain HTTP.
+     */
+    tlsCertificate?: string;
+    /** PEM private key of `tlsCertificate`, unencrypted (set it as a secret). Default `""`. */
+    tlsKey?: string;
+    /** With TLS: a host port (on `bindAddress`) where plain HTTP is redirected to the HTTPS public URL. Default `0`: none. */
+    httpRedirectPort?: number;
     /** Username of the bootstrap (temporary) admin in the master realm. Default `admin`. */
     adminUsername?: string;
     /** PostgreSQL database name. Default `keycloak`. */
     databaseName?: string;
     /** PostgreSQL user Keycloak connects as. Default `keycloak`. */
     databaseUser?: string;
-    /** Route the admin console and admin REST API (`/admin/`) through the load balancer. Default `false`: the admin console is reached on a node's own port. */
+    /**
+     * Route the admin console, the admin REST API (`/admin/`) and the master realm through the load balancer; needs
+     * TLS unless `bindAddress` is a loopback address. Default `false`: the admin console is reached on a node's own
+     * port, and the load balancer answers 404 for the master realm.
+     */
     adminThroughLoadBalancer?: boolean;
     /** Keep the PostgreSQL data volume when the stack is destroyed. Default `true`. */
     retainDatabaseVolume?: boolean;
@@ -109,6 +127,9 @@ export interface ClusterSettings {
     postgresImage: string;
     loadBalancerImage: string;
     hostname: string;
+    /** Set when the load balancer terminates TLS. */
+    tls: TlsMaterial | undefined;
+    httpRedirectPort: number | undefined;
     adminUsername: string;
     databaseName: string;
     databaseUser: string;
@@ -156,10 +177,13 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     postgresImage: { type: "string", default: "postgres:17", description: "PostgreSQL image (official-image compatible)." },
     loadBalancerImage: { type: "string", default: "haproxy:3.0", description: "HAProxy image (official-image compatible)." },
     hostname: { type: "string", default: "", description: "Public URL of Keycloak (http:// or https://, no path); empty means http://localhost:<loadBalancerPort>." },
+    tlsCertificate: { type: "string", default: "", secret: true, description: "PEM certificate (then its chain) for the public URL's host (set it with config set --secret); with tlsKey the load balancer serves HTTPS." },
+    tlsKey: { type: "string", default: "", secret: true, description: "PEM private key of tlsCertificate, unencrypted (set it with config set --secret)." },
+    httpRedirectPort: { type: "integer", default: 0, description: "With TLS: host port where plain HTTP is redirected to the HTTPS URL; 0 means none." },
     adminUsername: { type: "string", default: "admin", description: "Bootstrap admin username (master realm)." },
     databaseName: { type: "string", default: "keycloak", description: "PostgreSQL database name." },
     databaseUser: { type: "string", default: "keycloak", description: "PostgreSQL user for Keycloak." },
-    adminThroughLoadBalancer: { type: "boolean", default: false, description: "Expose the admin console (/admin/) through the load balancer." },
+    adminThroughLoadBalancer: { type: "boolean", default: false, description: "Expose the admin console (/admin/) and the master realm through the load balancer; needs TLS unless bindAddress is loopback." },
     retainDatabaseVolume: { type: "boolean", default: true, description: "Keep the PostgreSQL data volume on pulumi destroy." },
     databaseHostPort: { type: "integer", default: 0, description: "Publish PostgreSQL on this host port; 0 means not published." },
     keycloakMemoryMb: { type: "integer", default: 2048, description: "Memory limit of each Keycloak container in MB (768 to 65536); the heap is 70% of it." },
@@ -183,6 +207,24 @@ export function plainTextSecretWarnings(allConfig: Record<string, string>, isSec
             (fullKey) =>
                 `${fullKey} is stored in plain text in the stack config; set it again with \`pulumi config set --secret ${fullKey.slice(CONFIG_NAMESPACE.length + 1)} <value>\` so the stack file holds it encrypted`,
         );
+}
+
+/**
+ * What `pulumi up` must show about how exposed the cluster is: plain HTTP on an address other machines can
+ * reach, and a certificate that has expired or soon will.
+ */
+export function exposureWarnings(settings: ClusterSettings, now: Date): string[] {
+    const warnings: string[] = [];
+    if (!settings.tls && !isLoopback(settings.bindAddress)) {
+        warnings.push(
+            `keycloak-cluster: the load balancer serves plain HTTP on ${settings.bindAddress}:${settings.loadBalancerPort}, reachable from other machines: passwords and tokens cross the network unencrypted. Set tlsCertificate and tlsKey (config set --secret), or bind to 127.0.0.1 behind your own TLS proxy`,
+        );
+    }
+    if (settings.databaseHostPort !== undefined && !isLoopback(settings.bindAddress)) {
+        warnings.push(`keycloak-cluster: PostgreSQL is published on ${settings.bindAddress}:${settings.databaseHostPort}, reachable from other machines, without TLS`);
+    }
+    if (settings.tls) warnings.push(...certificateWarnings(settings.tls.certificatePem, now).map((warning) => `keycloak-cluster: ${warning}`));
+    return warnings;
 }
 
 /** The one error raised for bad settings; its message lists every problem found. */
@@ -358,20 +400,56 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         problems.push(`${describe("databaseHostPort", databaseHostPort)}: is also the loadBalancerPort; choose another port`);
     }
 
+    const tlsCertificate = valueOf("tlsCertificate");
+    const tlsKey = valueOf("tlsKey");
+    let tls: TlsMaterial | undefined;
+    if (typeof tlsCertificate !== "string" || typeof tlsKey !== "string") {
+        problems.push("tlsCertificate and tlsKey must be text (PEM)");
+    } else if ((tlsCertificate === "") !== (tlsKey === "")) {
+        problems.push(`${describe(tlsCertificate === "" ? "tlsKey" : "tlsCertificate", tlsCertificate || tlsKey)}: set without ${tlsCertificate === "" ? "tlsCertificate" : "tlsKey"}; TLS needs both the certificate and its key (PEM), or neither`);
+    } else if (tlsCertificate !== "") {
+        tls = { certificatePem: tlsCertificate, keyPem: tlsKey };
+    }
+    const scheme = tls ? "https" : "http";
+
     const hostnameValue = valueOf("hostname");
     let hostname = "";
     if (hostnameValue === "") {
         if (bindAddress === "0.0.0.0") {
             problems.push(
-                `${describe("bindAddress", bindAddress)} needs hostname: published on every interface, no address can go into the URLs Keycloak issues; set hostname to the URL clients use, e.g. http://<this host's address>:${loadBalancerPort ?? 8000}`,
+                `${describe("bindAddress", bindAddress)} needs hostname: published on every interface, no address can go into the URLs Keycloak issues; set hostname to the URL clients use, e.g. ${scheme}://<this host's address>:${loadBalancerPort ?? 8000}`,
             );
         } else if (bindAddress !== undefined && loadBalancerPort !== undefined) {
-            hostname = `http://${publicHost(bindAddress)}:${loadBalancerPort}`;
+            hostname = `${scheme}://${publicHost(bindAddress)}:${loadBalancerPort}`;
         }
     } else {
         const problem = typeof hostnameValue === "string" ? publicUrlProblem(hostnameValue) : "is not a string";
         if (problem) problems.push(`${describe("hostname", hostnameValue)}: ${problem}`);
-        else hostname = (hostnameValue as string).replace(/\/$/, "");
+        else if (tls && !(hostnameValue as string).startsWith("https://")) {
+            problems.push(`${describe("hostname", hostnameValue)}: must be an https:// URL while the load balancer serves TLS (tlsCertificate and tlsKey are set)`);
+        } else hostname = (hostnameValue as string).replace(/\/$/, "");
+    }
+    if (tls && hostname !== "") {
+        for (const problem of tlsMaterialProblems(tls, new URL(hostname).hostname)) problems.push(`${problem} (values not shown)`);
+    }
+
+    const httpRedirectPort = valueOf("httpRedirectPort") === 0 ? undefined : port("httpRedirectPort");
+    if (httpRedirectPort !== undefined) {
+        if (!tls) problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: needs tlsCertificate and tlsKey (it redirects plain HTTP to the HTTPS URL); set it to 0 without TLS`);
+        const taken: [string, number | undefined][] = [
+            ["loadBalancerPort", loadBalancerPort],
+            ["databaseHostPort", databaseHostPort],
+        ];
+        for (const [other, value] of taken) if (value === httpRedirectPort) problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: is also the ${other}; choose another port`);
+        if (replicas !== undefined && basePort !== undefined && httpRedirectPort >= basePort && httpRedirectPort <= basePort + replicas - 1) {
+            problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: collides with the node ports ${basePort}-${basePort + replicas - 1}; choose a port outside that range`);
+        }
+    }
+
+    if (adminThroughLoadBalancer && !tls && bindAddress !== undefined && !isLoopback(bindAddress)) {
+        problems.push(
+            `${describe("adminThroughLoadBalancer", true)}: with bindAddress ${bindAddress} the admin console, the admin API and admin passwords would cross the network in plain HTTP; set tlsCertificate and tlsKey, or keep the admin console on the nodes' loopback ports (false)`,
+        );
     }
 
     if (problems.length > 0) throw new ClusterConfigError(problems);
@@ -390,6 +468,8 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         postgresImage,
         loadBalancerImage,
         hostname,
+        tls,
+        httpRedirectPort,
         adminUsername,
         databaseName,
         databaseUser,

@@ -10,6 +10,7 @@ import {
     KEYCLOAK_HTTP_PORT,
     KEYCLOAK_MANAGEMENT_PORT,
     KEYCLOAK_NODES_ALIAS,
+    nodeBindAddress,
     NodePlan,
     POSTGRES_ALIAS,
     POSTGRES_PORT,
@@ -109,7 +110,7 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
         envs,
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: node.address, aliases: [KEYCLOAK_NODES_ALIAS] }],
         // Only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private network.
-        ports: [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: settings.bindAddress, protocol: "tcp" }],
+        ports: [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: nodeBindAddress(settings.bindAddress), protocol: "tcp" }],
         // The first start of the official image re-augments Keycloak for our build options (measured at 110 s
         // under load, plus boot and schema creation), so failures count only after the startup timeout.
         healthcheck: containerHealthcheck(httpProbeTest(KEYCLOAK_MANAGEMENT_PORT, "/health/ready"), {

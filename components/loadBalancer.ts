@@ -7,15 +7,19 @@ import {
     KEYCLOAK_MANAGEMENT_PORT,
     KEYCLOAK_NODES_ALIAS,
     LOAD_BALANCER_HTTP_PORT,
+    LOAD_BALANCER_HTTPS_PORT,
     LOAD_BALANCER_STATS_PORT,
 } from "./addressPlan";
 import type { ClusterSettings } from "./config";
 import { renderHaproxyConfig } from "./haproxyConfig";
 import { containerHealthcheck, httpProbeTest } from "./healthcheck";
 import { clusterLabels } from "./labels";
+import { haproxyPem } from "./tls";
 
 /** Where the official HAProxy image reads its configuration. */
 export const HAPROXY_CONFIG_PATH = "/usr/local/etc/haproxy/haproxy.cfg";
+/** Certificate, chain and key for TLS, in the one file HAProxy's `crt` takes. */
+export const HAPROXY_PEM_PATH = "/usr/local/etc/haproxy/keycloak.pem";
 
 export function loadBalancerConfig(settings: ClusterSettings, plan: ClusterPlan): string {
     return renderHaproxyConfig({
@@ -23,11 +27,24 @@ export function loadBalancerConfig(settings: ClusterSettings, plan: ClusterPlan)
         serverSlots: plan.loadBalancer.serverSlots,
         nodeHttpPort: KEYCLOAK_HTTP_PORT,
         nodeManagementPort: KEYCLOAK_MANAGEMENT_PORT,
-        listenPort: LOAD_BALANCER_HTTP_PORT,
+        listenPort: settings.tls ? LOAD_BALANCER_HTTPS_PORT : LOAD_BALANCER_HTTP_PORT,
+        tls: settings.tls ? { pemFile: HAPROXY_PEM_PATH } : undefined,
+        redirectListenPort: settings.tls && settings.httpRedirectPort !== undefined ? LOAD_BALANCER_HTTP_PORT : undefined,
         statsPort: LOAD_BALANCER_STATS_PORT,
+        publicUrl: settings.hostname,
         exposeAdmin: settings.adminThroughLoadBalancer,
         cookieKey: settings.clusterName,
     });
+}
+
+/** Host ports of the load balancer: Keycloak on loadBalancerPort, and with TLS the optional redirect port. */
+export function loadBalancerPorts(settings: ClusterSettings): docker.types.input.ContainerPort[] {
+    const publish = (internal: number, external: number) => ({ internal, external, ip: settings.bindAddress, protocol: "tcp" });
+    if (!settings.tls) return [publish(LOAD_BALANCER_HTTP_PORT, settings.loadBalancerPort)];
+    return [
+        publish(LOAD_BALANCER_HTTPS_PORT, settings.loadBalancerPort),
+        ...(settings.httpRedirectPort !== undefined ? [publish(LOAD_BALANCER_HTTP_PORT, settings.httpRedirectPort)] : []),
+    ];
 }
 
 export interface LoadBalancerInputs {
@@ -39,13 +56,16 @@ export interface LoadBalancerInputs {
 
 export function loadBalancerContainerArgs(inputs: LoadBalancerInputs): docker.ContainerArgs {
     const { settings, plan } = inputs;
+    const uploads: docker.types.input.ContainerUpload[] = [{ file: HAPROXY_CONFIG_PATH, content: loadBalancerConfig(settings, plan) }];
+    // The key travels as a secret: the state holds the upload encrypted, the preview never shows it.
+    if (settings.tls) uploads.push({ file: HAPROXY_PEM_PATH, content: pulumi.secret(haproxyPem(settings.tls)) });
     return {
         name: plan.loadBalancer.containerName,
         hostname: plan.loadBalancer.containerName,
         image: inputs.imageId,
-        uploads: [{ file: HAPROXY_CONFIG_PATH, content: loadBalancerConfig(settings, plan) }],
+        uploads,
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: plan.loadBalancer.address }],
-        ports: [{ internal: LOAD_BALANCER_HTTP_PORT, external: settings.loadBalancerPort, ip: settings.bindAddress, protocol: "tcp" }],
+        ports: loadBalancerPorts(settings),
         healthcheck: containerHealthcheck(httpProbeTest(LOAD_BALANCER_STATS_PORT, "/healthz"), {
             intervalSeconds: 5,
             timeoutSeconds: 3,

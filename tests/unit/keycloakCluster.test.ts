@@ -1,5 +1,6 @@
 import { Declaration, DeclaredResource, ofType, TYPES, unitProviderFake } from "../support/declaration";
 import { declareStack } from "../support/program";
+import { TestCertificate, TestCertificateAuthority } from "../support/testCertificates";
 
 type Container = DeclaredResource & {
     inputs: {
@@ -362,5 +363,50 @@ describe("Keycloak version changes", () => {
         expect(ofType(rolling, TYPES.randomId)).toEqual([]);
         for (const node of containers(rolling).filter((container) => container.name.startsWith("keycloak-node-"))) expect(labelsOf(node)["keycloak-cluster.update-stream"]).toBeUndefined();
         expect(streamOf(await declareStack({ keycloakBuild: "prebuilt" })).dependsOn).toEqual(["keycloak-keycloak-image"]);
+    });
+});
+
+describe("the edge: TLS at the load balancer and what is exposed where", () => {
+    let ca: TestCertificateAuthority;
+    let certificate: TestCertificate;
+    beforeAll(() => {
+        ca = new TestCertificateAuthority();
+        certificate = ca.issue({ names: ["DNS:sso.example.com"] });
+    });
+    afterAll(() => ca.dispose());
+    const portsOf = (container: Container) => container.inputs.ports ?? [];
+
+    test("with TLS the load balancer publishes HTTPS on loadBalancerPort and the redirect port, and gets the PEM as a secret upload", async () => {
+        const tls = { hostname: "https://sso.example.com:8443", loadBalancerPort: 8443, httpRedirectPort: 8081, basePort: 9080, tlsCertificate: certificate.certificatePem, tlsKey: certificate.keyPem };
+        const declaration = await declareStack(tls, unitProviderFake, undefined, { secretKeys: ["tlsCertificate", "tlsKey"] });
+        const lb = byName(declaration).get("keycloak-load-balancer") as Container;
+        expect(portsOf(lb)).toEqual([
+            { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
+            { internal: 8080, external: 8081, ip: "127.0.0.1", protocol: "tcp" },
+        ]);
+        const pem = lb.inputs.uploads!.find((upload) => upload.file === "/usr/local/etc/haproxy/keycloak.pem")!;
+        expect(pem.content).toBe(`${certificate.certificatePem.trim()}\n${certificate.keyPem.trim()}\n`);
+        expect(lb.secretInputs).toContain("uploads");
+        expect(lb.inputs.uploads!.find((upload) => upload.file.endsWith("haproxy.cfg"))!.content).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/keycloak.pem alpn h2,http/1.1");
+        expect(declaration.stackOutputs.loadBalancerUrl).toBe("https://localhost:8443");
+        expect(declaration.stackOutputs.publicUrl).toBe("https://sso.example.com:8443");
+        expect(declaration.warnings).toEqual([]);
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) expect(envOf(node).KC_HOSTNAME).toBe("https://sso.example.com:8443");
+        // The key never reaches a plain output or a non-secret input.
+        expect(JSON.stringify(declaration.stackOutputs)).not.toContain("PRIVATE KEY");
+    });
+
+    test("on an address other machines reach, node ports stay on 127.0.0.1, and plain HTTP is a warning in pulumi up", async () => {
+        const declaration = await declareStack({ bindAddress: "0.0.0.0", hostname: "http://sso.example.com:8000" });
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
+            expect(portsOf(node).map((port) => port.ip)).toEqual(["127.0.0.1"]);
+        }
+        expect(portsOf(byName(declaration).get("keycloak-load-balancer") as Container).map((port) => port.ip)).toEqual(["0.0.0.0"]);
+        expect(declaration.stackOutputs.nodeUrls).toEqual(["http://localhost:8080", "http://localhost:8081"]);
+        expect(declaration.warnings).toEqual([expect.stringMatching(/^keycloak-cluster: the load balancer serves plain HTTP on 0\.0\.0\.0:8000, reachable from other machines/)]);
+    });
+
+    test("bad TLS input stops the program before anything is declared", async () => {
+        await expect(declareStack({ tlsCertificate: certificate.certificatePem, tlsKey: certificate.keyPem })).rejects.toThrow(/tlsCertificate: does not cover localhost/);
     });
 });
