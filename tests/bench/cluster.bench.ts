@@ -18,8 +18,9 @@ import { E2E_IMAGES } from "../e2e/harness/images";
 import { imageBuildSeconds, localImageId, localProviderFake } from "../e2e/harness/providerFake";
 import type { HarnessContext } from "../e2e/harness/resources";
 import { clusterFacts, removeLabelled, waitForClusterSize } from "../e2e/support/cluster";
-import { adminApi, token } from "../e2e/support/http";
+import { token } from "../e2e/support/http";
 import { underLoad } from "../e2e/support/load";
+import { createProbeRealm, probeRealm, probeToken } from "../e2e/support/probe";
 import { seconds } from "../e2e/support/report";
 
 const CLUSTER = "kcbench";
@@ -33,7 +34,7 @@ const BASE: StackConfig = {
     loadBalancerPort: 38000,
     ...E2E_IMAGES,
 };
-const PROBE_CLIENT = `${CLUSTER}-probe`;
+const PROBE = probeRealm(`${CLUSTER}-probe`);
 const REPORT = join(resolve(__dirname, "../../reports"), "bench.json");
 
 let docker: Docker;
@@ -65,15 +66,12 @@ async function teardown(): Promise<void> {
 
 async function loadSessions() {
     const facts = clusterFacts(state!);
-    const admin = await token(facts.loadBalancer.url, "admin-cli", facts.adminUsername, facts.adminPassword);
-    const created = await adminApi(facts.nodes[0].url, admin.access_token, "/realms/master/clients", {
-        method: "POST",
-        body: JSON.stringify({ clientId: PROBE_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }),
-    });
-    // 409: created for an earlier measurement of this run.
-    if (created.status !== 201 && created.status !== 409) throw new Error(`creating the probe client: HTTP ${created.status}`);
-    const sessions = await Promise.all([0, 1].map(() => token(facts.loadBalancer.url, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
-    return { baseUrl: facts.loadBalancer.url, clientId: PROBE_CLIENT, sessions };
+    // The master realm is not routed through the load balancer: sign in as admin on node 1, log the load in to a realm of its own.
+    const admin = await token(facts.nodes[0].url, "admin-cli", facts.adminUsername, facts.adminPassword);
+    // "existed": created for an earlier measurement of this run.
+    await createProbeRealm(facts.nodes[0].url, admin.access_token, PROBE);
+    const sessions = await Promise.all([0, 1].map(() => probeToken(facts.loadBalancer.url, PROBE)));
+    return { baseUrl: facts.loadBalancer.url, realm: PROBE.realm, clientId: PROBE.clientId, sessions };
 }
 
 beforeAll(async () => {

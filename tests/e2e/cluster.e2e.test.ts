@@ -34,14 +34,18 @@ import {
     upSlots,
     waitForClusterSize,
 } from "./support/cluster";
-import { adminApi, getViaLoopback, http, json, jwtClaims, refreshGrant, token, TokenSet, userinfo } from "./support/http";
+import { adminApi, getViaLoopback, http, json, jwtClaims, rawRequest, refreshGrant, tlsHandshake, token, TokenSet, userinfo } from "./support/http";
 import { LoadResult, percentile, runLoad, underLoad } from "./support/load";
+import { createProbeRealm, probeRealm, probeToken } from "./support/probe";
+import { TestCertificateAuthority } from "../support/testCertificates";
 import { REPORT_FILE, seconds, writeReport } from "./support/report";
 
 const CLUSTER_NAME = process.env.KCE2E_CLUSTER_NAME ?? "kce2e";
 const SUBNET = process.env.KCE2E_SUBNET ?? "10.231.200.0/24";
 const BASE_PORT = 18080;
 const LB_PORT = 18000;
+/** The plain-HTTP redirect port of the TLS test. */
+const REDIRECT_PORT = 18090;
 const CONFIG: StackConfig = {
     clusterName: CLUSTER_NAME,
     subnet: SUBNET,
@@ -50,8 +54,11 @@ const CONFIG: StackConfig = {
     ...E2E_IMAGES,
     replicas: 2,
 };
-/** A public client the suite creates: admin-cli issues lightweight access tokens, which userinfo refuses. */
-const PROBE_CLIENT = `${CLUSTER_NAME}-probe`;
+/**
+ * The realm, public client and user the suite's clients log in with through the load balancer (the master realm
+ * is not routed there; admin-cli also issues lightweight access tokens, which userinfo refuses).
+ */
+const PROBE = probeRealm(`${CLUSTER_NAME}-probe`);
 const FAILOVER_LIMITS = { maxRequests: 2000, maxMs: 60_000 };
 
 const suiteStarted = Date.now();
@@ -61,9 +68,7 @@ const report: Record<string, unknown> = {
     startedAt: new Date(suiteStarted).toISOString(),
     timeToHealthySeconds: {} as Record<string, number>,
     clusterSizes: {} as Record<string, number[]>,
-    notes: [] as string[],
 };
-const notes = report.notes as string[];
 
 let docker: Docker;
 let ctx: HarnessContext;
@@ -134,14 +139,6 @@ async function adminToken(base: string): Promise<TokenSet> {
     return token(base, "admin-cli", facts.adminUsername, facts.adminPassword);
 }
 
-async function createProbeClient(adminTokens: TokenSet): Promise<void> {
-    const created = await adminApi(facts.nodes[0].url, adminTokens.access_token, "/realms/master/clients", {
-        method: "POST",
-        body: JSON.stringify({ clientId: PROBE_CLIENT, publicClient: true, directAccessGrantsEnabled: true, standardFlowEnabled: false }),
-    });
-    expect(created.status).toBe(201);
-}
-
 async function keycloakVersionOf(base: string): Promise<string> {
     const tokens = await adminToken(base);
     return json<{ systemInfo: { version: string } }>(await adminApi(base, tokens.access_token, "/serverinfo")).systemInfo.version;
@@ -210,9 +207,9 @@ async function killUnderLoad(victim: NodeFacts, options: KillOptions) {
     const lb = facts.loadBalancer.url;
     const survivors = facts.nodes.filter((node) => node !== victim);
     // Independent sessions, one per client, all logged in before the kill.
-    const sessions = await Promise.all(Array.from({ length: options.clients }, () => token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
+    const sessions = await Promise.all(Array.from({ length: options.clients }, () => probeToken(lb, PROBE)));
     const refreshTokenBeforeKill = sessions[0].refresh_token;
-    const slotsBefore = upSlots(await loadBalancerSlots(facts));
+    const slotsBefore = upSlots(await loadBalancerSlots(docker, facts));
     expect(slotsBefore).toHaveLength(facts.nodes.length);
     const restartsBefore = (await docker.getContainer(victim.containerName).inspect()).RestartCount;
 
@@ -246,7 +243,7 @@ async function killUnderLoad(victim: NodeFacts, options: KillOptions) {
                         survivorHealth.push({ atMs: Date.now() - killAt, node: survivor.containerName, status: ready.status, failingChecks });
                     }
                 }
-                const slots = await loadBalancerSlots(facts).catch(() => undefined);
+                const slots = await loadBalancerSlots(docker, facts).catch(() => undefined);
                 const watched = (slots ?? []).filter((slot) => slotsBefore.includes(slot.name));
                 const summary = watched.map((slot) => `${slot.name}=${slot.status}`).join(" ");
                 if (slots && summary !== slotTimeline[slotTimeline.length - 1]?.slots) slotTimeline.push({ atMs: Date.now() - killAt, slots: summary });
@@ -261,7 +258,8 @@ async function killUnderLoad(victim: NodeFacts, options: KillOptions) {
     })();
     const load = await runLoad({
         baseUrl: lb,
-        clientId: PROBE_CLIENT,
+        realm: PROBE.realm,
+        clientId: PROBE.clientId,
         sessions,
         maxRequests: FAILOVER_LIMITS.maxRequests,
         maxMs: options.maxMs ?? FAILOVER_LIMITS.maxMs,
@@ -273,7 +271,7 @@ async function killUnderLoad(victim: NodeFacts, options: KillOptions) {
     finished = true;
     await watcher;
     await killDone;
-    const refreshAfter = await refreshGrant(lb, PROBE_CLIENT, refreshTokenBeforeKill);
+    const refreshAfter = await refreshGrant(lb, PROBE.clientId, refreshTokenBeforeKill, PROBE.realm);
     const stateAfter = await docker.getContainer(victim.containerName).inspect();
     const lbEvents = (await allContainerLogs(docker, facts.loadBalancer.containerName)).split("\n").filter((line) => /^\[(WARNING|ALERT|NOTICE)\]/.test(line));
     const failures = load.failures;
@@ -329,7 +327,7 @@ async function bringBack(victim: NodeFacts): Promise<{ rejoinSeconds: number; pl
     expect(await containerIdentity(others)).toEqual(othersBefore);
     const startedAt = healed.result.timings[victim.resourceName].startedAt!;
     await waitForClusterSize(docker, facts.nodes, facts.nodes.length, 120_000);
-    await pollUntil("every load balancer slot UP again", 30_000, async () => (upSlots(await loadBalancerSlots(facts)).length === facts.nodes.length ? true : undefined));
+    await pollUntil("every load balancer slot UP again", 30_000, async () => (upSlots(await loadBalancerSlots(docker, facts)).length === facts.nodes.length ? true : undefined));
     return {
         rejoinSeconds: seconds(startedAt, Date.now()),
         plainUp: { ...changesOf(plain), operations: plain.operations },
@@ -364,7 +362,7 @@ async function replaceEveryNodeUnderLoad(newMemoryMb: number, reportKey: string)
     for (const name of resourceNames) expect(planned.changes[name]).toEqual({ changed: ["memory"], replaceKeys: ["memory"] });
 
     const lb = facts.loadBalancer.url;
-    const sessions = await Promise.all([0, 1].map(() => token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
+    const sessions = await Promise.all([0, 1].map(() => probeToken(lb, PROBE)));
     let applyDone = false;
     let fewestReady = count;
     const readySamples: number[] = [];
@@ -395,7 +393,7 @@ async function replaceEveryNodeUnderLoad(newMemoryMb: number, reportKey: string)
             await sleep(500);
         }
     })();
-    const { value: out, load, startedAt: started } = await underLoad({ baseUrl: lb, clientId: PROBE_CLIENT, sessions }, async () => {
+    const { value: out, load, startedAt: started } = await underLoad({ baseUrl: lb, realm: PROBE.realm, clientId: PROBE.clientId, sessions }, async () => {
         try {
             return (await up(config)).result;
         } finally {
@@ -459,8 +457,8 @@ beforeAll(async () => {
         .flatMap((network) => (network.IPAM?.Config ?? []).map((config) => ({ name: network.Name, subnet: config.Subnet ?? "" })))
         .filter((network) => overlaps(network.subnet, SUBNET));
     if (clashes.length > 0) throw new Error(`Subnet ${SUBNET} collides with Docker network(s) ${clashes.map((c) => `${c.name} (${c.subnet})`).join(", ")}; set KCE2E_SUBNET`);
-    for (const port of [LB_PORT, BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]) {
-        if (await canConnect(port, 500)) throw new Error(`127.0.0.1:${port} is already in use; the suite needs ports ${LB_PORT} and ${BASE_PORT}-${BASE_PORT + 2}`);
+    for (const port of [LB_PORT, REDIRECT_PORT, BASE_PORT, BASE_PORT + 1, BASE_PORT + 2]) {
+        if (await canConnect(port, 500)) throw new Error(`127.0.0.1:${port} is already in use; the suite needs ports ${LB_PORT}, ${REDIRECT_PORT} and ${BASE_PORT}-${BASE_PORT + 2}`);
     }
     ctx = newContext(docker, log);
     fake = localProviderFake(docker, log);
@@ -524,6 +522,8 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             // The optimized image was built with exactly the options the node runs with: no re-augmentation.
             expect(text).not.toMatch(/Updating the server image|Changes detected in configuration/);
             expect(text).toContain("JGroups JDBC_PING discovery enabled");
+            // Keycloak 26.2+ encrypts the cluster transport by default (cache-embedded-mtls-enabled, keys kept in the database).
+            expect(text).toContain("JGroups Encryption enabled (mTLS)");
             expect(text).toContain(`physical addresses are \`[${node.ip}:7800]\``);
             // The default memory limit is applied, and the JVM sizes its heap from it (70%).
             expect((await docker.getContainer(node.containerName).inspect()).HostConfig.Memory).toBe(2048 * 1024 * 1024);
@@ -555,13 +555,11 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         report.settles = { secondUp: changesOf(again), refreshChanged: refreshed.changed, previewAfterRefresh: changesOf(afterRefresh) };
     });
 
-    test("2. serves: a token from the load balancer is accepted by every node; /admin/ is not routed", async () => {
+    test("2. serves: a token from the load balancer is accepted by every node; /admin/ and the master realm are not routed", async () => {
         const lb = facts.loadBalancer.url;
-        const adminTokens = await adminToken(lb);
-        const claims = jwtClaims(adminTokens.access_token);
-        expect(claims.iss).toBe(`http://localhost:${LB_PORT}/realms/master`);
-
-        // The admin-cli token (issued through the load balancer) on each node's own port.
+        // Administrators sign in on a node's own (loopback) port: the load balancer does not route the master realm.
+        const adminTokens = await adminToken(facts.nodes[0].url);
+        expect(jwtClaims(adminTokens.access_token).iss).toBe(`http://localhost:${LB_PORT}/realms/master`);
         for (const node of facts.nodes) {
             const realm = await adminApi(node.url, adminTokens.access_token, "/realms/master");
             expect({ node: node.containerName, status: realm.status }).toEqual({ node: node.containerName, status: 200 });
@@ -569,29 +567,24 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         report.keycloakVersion = await keycloakVersionOf(facts.nodes[0].url);
         expect(report.keycloakVersion).toBe(KEYCLOAK_VERSION);
 
-        const adminCliUserinfo = await userinfo(lb, adminTokens.access_token);
-        report.adminCliUserinfo = { status: adminCliUserinfo.status, wwwAuthenticate: adminCliUserinfo.headers.get("www-authenticate") };
-        if (adminCliUserinfo.status !== 200) notes.push("admin-cli issues lightweight access tokens, which userinfo refuses (401); userinfo is checked with the suite's own public client");
-
-        await createProbeClient(adminTokens);
-
-        const probe = await token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword);
-        expect(jwtClaims(probe.access_token).iss).toBe(`http://localhost:${LB_PORT}/realms/master`);
+        expect(await createProbeRealm(facts.nodes[0].url, adminTokens.access_token, PROBE)).toBe("created");
+        const probe = await probeToken(lb, PROBE);
+        expect(jwtClaims(probe.access_token).iss).toBe(`http://localhost:${LB_PORT}/realms/${PROBE.realm}`);
         const subjects = new Set<string>();
         for (const base of [lb, ...facts.nodes.map((node) => node.url)]) {
-            const result = await userinfo(base, probe.access_token);
+            const result = await userinfo(base, probe.access_token, PROBE.realm);
             expect({ base, status: result.status }).toEqual({ base, status: 200 });
             const body = json<{ sub: string; preferred_username: string }>(result);
-            expect(body.preferred_username).toBe(facts.adminUsername);
+            expect(body.preferred_username).toBe(PROBE.username);
             subjects.add(body.sub);
         }
         expect(subjects.size).toBe(1);
 
-        const discovery = await http(`${lb}/realms/master/.well-known/openid-configuration`);
+        const discovery = await http(`${lb}/realms/${PROBE.realm}/.well-known/openid-configuration`);
         expect(discovery.status).toBe(200);
-        expect(json(discovery).issuer).toBe(`http://localhost:${LB_PORT}/realms/master`);
+        expect(json(discovery).issuer).toBe(`http://localhost:${LB_PORT}/realms/${PROBE.realm}`);
 
-        for (const path of ["/admin/", "/admin/master/console/", "/metrics", "/health/ready", "/"]) {
+        for (const path of ["/admin/", "/admin/master/console/", "/metrics", "/health/ready", "/", "/realms/master/", "/realms/master/protocol/openid-connect/token", "/realms/master"]) {
             const blocked = await http(`${lb}${path}`);
             expect({ path, status: blocked.status }).toEqual({ path, status: 404 });
         }
@@ -620,7 +613,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(run.load.stoppedBy).toBe("done");
         expect(run.load.failures).toEqual([]);
         expect(run.refreshTokenFromBeforeKillStatus).toBe(200);
-        expect(upSlots(await loadBalancerSlots(facts))).toHaveLength(1);
+        expect(upSlots(await loadBalancerSlots(docker, facts))).toHaveLength(1);
 
         // The survivor's view shrinks to 1.
         const survivor = facts.nodes.find((node) => node !== victim)!;
@@ -685,7 +678,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(sizes).toEqual([3, 3, 3]);
         report.scaleOut = { created: out.created, replaced: out.replaced, untouched: out.untouched, seconds: out.seconds };
         // The unchanged load balancer finds the new node through DNS.
-        await pollUntil("three load balancer slots UP", 60_000, async () => (upSlots(await loadBalancerSlots(facts)).length === 3 ? true : undefined));
+        await pollUntil("three load balancer slots UP", 60_000, async () => (upSlots(await loadBalancerSlots(docker, facts)).length === 3 ? true : undefined));
         const names = facts.nodes.map((node) => node.containerName);
         const members = await pollUntil("JGROUPS_PING to list the three members", 30_000, async () => {
             const live = await liveMemberNames();
@@ -770,7 +763,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const replaceRecovered = Date.now();
         await dockerHealthy(nodeNames, 120_000);
         expect(await containerIdentity(nodeNames)).toEqual(nodesBefore);
-        const throughLoadBalancer = await adminToken(facts.loadBalancer.url);
+        const throughLoadBalancer = await probeToken(facts.loadBalancer.url, PROBE);
         expect(throughLoadBalancer.access_token).toBeTruthy();
 
         report.databaseRestart = {
@@ -808,6 +801,8 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         });
         const reachable: Record<number, boolean> = {};
         for (const port of [LB_PORT, ...facts.nodes.map((node) => node.hostPort), 5432, 9000, 7800, 57800, 8404]) reachable[port] = await canConnect(port);
+        // The stats listener is on the load balancer's own loopback: not even the Docker host reaches it.
+        expect(await canConnect(8404, 2000, facts.loadBalancer.ip)).toBe(false);
         expect(reachable).toEqual({
             [LB_PORT]: true,
             ...Object.fromEntries(facts.nodes.map((node) => [node.hostPort, true])),
@@ -847,7 +842,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const created = await applyAndRecord(reused);
         expect(created.created).toContain(`${CLUSTER_NAME}-postgres-data`);
         expect(await findUser(facts.nodes[0].url, userCreatedBeforeRestart!)).toBe(1);
-        expect((await adminToken(facts.loadBalancer.url)).access_token).toBeTruthy();
+        expect((await probeToken(facts.loadBalancer.url, PROBE)).access_token).toBeTruthy();
         const reuseSeconds = seconds(reuseStarted, Date.now());
 
         // retainDatabaseVolume=false is an option, not an input: nothing changes, and destroy now removes the
@@ -873,22 +868,22 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         const fromVersion = await keycloakVersionOf(facts.nodes[0].url);
         expect(fromVersion).toBe("26.5.6");
         expect(await waitForClusterSize(docker, facts.nodes, 2, 60_000)).toEqual([2, 2]);
-        await createProbeClient(await adminToken(facts.nodes[0].url));
+        expect(await createProbeRealm(facts.nodes[0].url, (await adminToken(facts.nodes[0].url)).access_token, PROBE)).toBe("created");
         const username = `${CLUSTER_NAME}-upgrade-${Date.now()}`;
         const created = await adminApi(facts.nodes[0].url, (await adminToken(facts.nodes[0].url)).access_token, "/realms/master/users", {
             method: "POST",
             body: JSON.stringify({ username, enabled: true }),
         });
         expect(created.status).toBe(201);
-        await pollUntil("every load balancer slot UP", 60_000, async () => (upSlots(await loadBalancerSlots(facts)).length === 2 ? true : undefined));
+        await pollUntil("every load balancer slot UP", 60_000, async () => (upSlots(await loadBalancerSlots(docker, facts)).length === 2 ? true : undefined));
 
         const upgraded = { ...oldConfig, keycloakImage: E2E_IMAGES.keycloakImage };
         const planned = preview(state, await declareStack(upgraded, fake, state));
         expect(planned.replaced).toEqual(expect.arrayContaining([...nodeResources, `${CLUSTER_NAME}-update-stream`]));
 
         const lb = facts.loadBalancer.url;
-        const sessions = await Promise.all([0, 1].map(() => token(lb, PROBE_CLIENT, facts.adminUsername, facts.adminPassword)));
-        const { value: out, load, startedAt } = await underLoad({ baseUrl: lb, clientId: PROBE_CLIENT, sessions }, async () => (await up(upgraded)).result);
+        const sessions = await Promise.all([0, 1].map(() => probeToken(lb, PROBE)));
+        const { value: out, load, startedAt } = await underLoad({ baseUrl: lb, realm: PROBE.realm, clientId: PROBE.clientId, sessions }, async () => (await up(upgraded)).result);
 
         // Recreate: both old nodes go (dependents of the update stream, last one first), then the stream, then
         // the new nodes in their usual order: never an old and a new version in one cluster.
@@ -903,7 +898,7 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         expect(await waitForClusterSize(docker, facts.nodes, 2, 120_000)).toEqual([2, 2]);
         expect(await findUser(facts.nodes[1].url, username)).toBe(1);
         // Sessions are persisted in the database (Keycloak 26's default), so a session from before the upgrade still refreshes.
-        const sessionAfter = await refreshGrant(lb, PROBE_CLIENT, load.sessions[0].refresh_token);
+        const sessionAfter = await refreshGrant(lb, PROBE.clientId, load.sessions[0].refresh_token, PROBE.realm);
 
         const downtime = failures.length > 0 ? seconds(failures[0].at, failures[failures.length - 1].at) : 0;
         report.minorUpgrade = {
@@ -931,5 +926,107 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
         await destroy(ctx, state!);
         state = undefined;
         expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });
+    });
+
+    test("9. the production edge: HTTPS verified against the test CA, HTTP redirected, spoofed forwarding headers ignored, traversal refused, master realm and stats hidden", async () => {
+        const authority = new TestCertificateAuthority();
+        try {
+            const certificate = authority.issue({ names: ["DNS:localhost", "IP:127.0.0.1"] });
+            const config: StackConfig = { ...CONFIG, replicas: 1, retainDatabaseVolume: false, tlsCertificate: certificate.certificatePem, tlsKey: certificate.keyPem, httpRedirectPort: REDIRECT_PORT };
+            const declaration = await declareStack(config, fake, state, { secretKeys: ["tlsCertificate", "tlsKey"] });
+            expect(declaration.warnings).toEqual([]);
+            await applyAndRecord(declaration);
+            stackConfig = config;
+            const publicUrl = `https://localhost:${LB_PORT}`;
+            expect(state!.stackOutputs.publicUrl).toBe(publicUrl);
+            expect(facts.loadBalancer.url).toBe(`https://127.0.0.1:${LB_PORT}`);
+            const admin = await adminToken(facts.nodes[0].url);
+            // "existed" when run alone on the cluster of the earlier tests (jest -t); in the full suite it starts empty.
+            expect(["created", "existed"]).toContain(await createProbeRealm(facts.nodes[0].url, admin.access_token, PROBE));
+            await pollUntil("the load balancer's slot UP", 60_000, async () => (upSlots(await loadBalancerSlots(docker, facts)).length === 1 ? true : undefined));
+
+            // TLS: a handshake the test CA verifies, TLS 1.3 and HTTP/2 offered by ALPN; a token over it.
+            const handshake = await tlsHandshake(LB_PORT, certificate.caPem);
+            expect(handshake).toEqual({ protocol: "TLSv1.3", alpn: "h2", authorized: true });
+            const https = (path: string, extra: Partial<Parameters<typeof rawRequest>[0]> = {}) => rawRequest({ scheme: "https", port: LB_PORT, path, ca: certificate.caPem, ...extra });
+            const grant = await https(`/realms/${PROBE.realm}/protocol/openid-connect/token`, {
+                method: "POST",
+                body: new URLSearchParams({ grant_type: "password", client_id: PROBE.clientId, username: PROBE.username, password: PROBE.password, scope: "openid" }).toString(),
+            });
+            expect(grant.status).toBe(200);
+            expect(jwtClaims(JSON.parse(grant.text).access_token).iss).toBe(`${publicUrl}/realms/${PROBE.realm}`);
+            expect(grant.headers["strict-transport-security"]).toBe("max-age=63072000");
+            // The same request trusting another CA fails: the verification above means something.
+            const stranger = new TestCertificateAuthority();
+            await expect(rawRequest({ scheme: "https", port: LB_PORT, path: "/realms/", ca: stranger.caPem })).rejects.toThrow(/certificate/i);
+            stranger.dispose();
+
+            // Plain HTTP only redirects, to the same path on the public URL.
+            const redirect = await rawRequest({ scheme: "http", port: REDIRECT_PORT, path: `/realms/${PROBE.realm}/account?x=1` });
+            expect({ status: redirect.status, location: redirect.headers.location }).toEqual({ status: 301, location: `${publicUrl}/realms/${PROBE.realm}/account?x=1` });
+
+            // Spoofed forwarding headers change nothing Keycloak returns.
+            const discoveryPath = `/realms/${PROBE.realm}/.well-known/openid-configuration`;
+            const honest = JSON.parse((await https(discoveryPath)).text) as Record<string, unknown>;
+            const spoofed = await https(discoveryPath, {
+                headers: {
+                    host: "evil.example:1234",
+                    "x-forwarded-host": "evil.example",
+                    "x-forwarded-port": "6666",
+                    "x-forwarded-prefix": "/evil",
+                    "x-forwarded-proto": "http",
+                    "X-FORWARDED-SERVER": "evil.example",
+                    forwarded: "host=evil.example;proto=http",
+                    "x-real-ip": "6.6.6.6",
+                },
+            });
+            expect(spoofed.status).toBe(200);
+            const urls = (value: unknown): string[] =>
+                typeof value === "string" ? (/^https?:/.test(value) ? [value] : []) : Array.isArray(value) ? value.flatMap(urls) : value && typeof value === "object" ? Object.values(value).flatMap(urls) : [];
+            const spoofedDocument = JSON.parse(spoofed.text) as Record<string, unknown>;
+            expect(urls(spoofedDocument).length).toBeGreaterThan(10);
+            const realmUrl = `${publicUrl}/realms/${PROBE.realm}`;
+            expect(urls(spoofedDocument).filter((url) => url !== realmUrl && !url.startsWith(`${realmUrl}/`))).toEqual([]);
+            expect(spoofedDocument).toEqual(honest);
+
+            // Traversal and encodings that would reach the admin console, and the master realm, are refused by the load balancer.
+            const traversal: Record<string, number> = {};
+            for (const path of ["/realms/../admin/master/console/", "/realms/%2e%2e/admin/master/console/", "/realms/..;/admin/master/console/", "/realms/m%61ster/protocol/openid-connect/token", "/realms//master/", "/realms/x/..%2fadmin/"]) {
+                traversal[path] = (await https(path)).status;
+            }
+            expect(traversal).toEqual(Object.fromEntries(Object.keys(traversal).map((path) => [path, 400])));
+            const master: Record<string, number> = {};
+            for (const path of ["/realms/master/", "/realms/master/protocol/openid-connect/certs", "/realms/Master/protocol/openid-connect/certs", "/admin/master/console/"]) master[path] = (await https(path)).status;
+            const masterToken = await https("/realms/master/protocol/openid-connect/token", { method: "POST", body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: facts.adminUsername, password: facts.adminPassword }).toString() });
+            master["POST /realms/master/protocol/openid-connect/token"] = masterToken.status;
+            expect(master).toEqual(Object.fromEntries(Object.keys(master).map((path) => [path, 404])));
+
+            // Stats: only inside the load balancer container. The nodes' management port (9000) is reachable from
+            // the cluster network and, on Linux, from the Docker host: recorded, not hidden (README: Running it for real).
+            const statsFromHost = await canConnect(8404, 2000, facts.loadBalancer.ip);
+            expect(statsFromHost).toBe(false);
+            const managementFromHost = await canConnect(9000, 2000, facts.nodes[0].ip);
+            const nodeLog = await allContainerLogs(docker, facts.nodes[0].containerName);
+
+            report.edge = {
+                tls: handshake.authorized && handshake.protocol === "TLSv1.3" && grant.status === 200,
+                http2: handshake.alpn === "h2",
+                hsts: grant.headers["strict-transport-security"] === "max-age=63072000",
+                redirect: redirect.status === 301,
+                spoofedHeadersIgnored: JSON.stringify(spoofedDocument) === JSON.stringify(honest),
+                traversalRefused: Object.values(traversal).every((status) => status === 400),
+                masterRealmHidden: Object.values(master).every((status) => status === 404),
+                statsHidden: !statsFromHost,
+                managementPortReachableFromDockerHost: managementFromHost,
+                jgroupsMtls: nodeLog.includes("JGroups Encryption enabled (mTLS)"),
+                traversalStatuses: traversal,
+                masterRealmStatuses: master,
+            };
+            await destroy(ctx, state!);
+            state = undefined;
+            expect(await labelled(docker, CLUSTER_NAME)).toEqual({ containers: [], networks: [], volumes: [] });
+        } finally {
+            authority.dispose();
+        }
     });
 });

@@ -1,6 +1,7 @@
 /** What the suite needs to know about, and observe in, a running cluster. */
 import type Docker from "dockerode";
 import { Socket } from "node:net";
+import { LOAD_BALANCER_HTTPS_PORT, LOAD_BALANCER_STATS_PORT } from "../../../components/addressPlan";
 import { CLUSTER_LABEL, ROLE_LABEL } from "../../../components/labels";
 import type { Declaration, DeclaredResource } from "../../support/declaration";
 import { TYPES } from "../../support/declaration";
@@ -21,7 +22,8 @@ export interface NodeFacts {
 
 export interface ClusterFacts {
     nodes: NodeFacts[];
-    loadBalancer: { containerName: string; ip: string; url: string; stats: string };
+    /** `url`: what the host reaches (http or https on 127.0.0.1). */
+    loadBalancer: { containerName: string; ip: string; url: string; scheme: "http" | "https" };
     postgres: { resourceName: string; containerName: string; user: string; database: string; password: string };
     adminUsername: string;
     adminPassword: string;
@@ -49,9 +51,10 @@ export function clusterFacts(declaration: Declaration): ClusterFacts {
     const pgResource = containers.find((r) => role(r) === "postgres")!;
     const pgEnv = Object.fromEntries((inputsOf(pgResource).envs ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
     const lbIp = lb.networksAdvanced![0].ipv4Address!;
+    const scheme = lb.ports![0].internal === LOAD_BALANCER_HTTPS_PORT ? "https" : "http";
     return {
         nodes,
-        loadBalancer: { containerName: lb.name, ip: lbIp, url: `http://127.0.0.1:${lb.ports![0].external}`, stats: `http://${lbIp}:8404/stats;csv` },
+        loadBalancer: { containerName: lb.name, ip: lbIp, url: `${scheme}://127.0.0.1:${lb.ports![0].external}`, scheme },
         postgres: { resourceName: pgResource.name, containerName: inputsOf(pgResource).name, user: pgEnv.POSTGRES_USER, database: pgEnv.POSTGRES_DB, password: pgEnv.POSTGRES_PASSWORD },
         adminUsername: String(declaration.stackOutputs.adminUsername),
         adminPassword: String(declaration.stackOutputs.adminPassword),
@@ -149,11 +152,16 @@ export interface ServerSlot {
     status: string;
 }
 
-/** The load balancer's keycloak_nodes server slots from its CSV stats. */
-export async function loadBalancerSlots(facts: ClusterFacts): Promise<ServerSlot[]> {
-    const result = await http(facts.loadBalancer.stats, {}, 3000);
-    if (result.status !== 200) throw new Error(`stats: HTTP ${result.status} ${result.text.slice(0, 200)}`);
-    const [header, ...rows] = result.text.trim().split("\n");
+/**
+ * The load balancer's keycloak_nodes server slots from its CSV stats. The stats listener is bound to the
+ * container's own loopback, so the suite reads it from inside (bash's /dev/tcp, as the healthcheck does).
+ */
+export async function loadBalancerSlots(docker: Docker, facts: ClusterFacts): Promise<ServerSlot[]> {
+    const script = `exec 3<>/dev/tcp/127.0.0.1/${LOAD_BALANCER_STATS_PORT} && printf 'GET /stats;csv HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
+    const result = await execIn(docker, facts.loadBalancer.containerName, ["bash", "-c", script], { timeoutMs: 5000 });
+    const body = result.stdout.split("\r\n\r\n").slice(1).join("\r\n\r\n");
+    if (result.exitCode !== 0 || !/^HTTP\/1\.[01] 200/.test(result.stdout)) throw new Error(`stats: exit ${result.exitCode} ${result.stdout.slice(0, 200)} ${result.stderr.slice(0, 200)}`);
+    const [header, ...rows] = body.trim().split("\n");
     const columns = header.replace(/^# /, "").split(",");
     const at = (name: string) => columns.indexOf(name);
     return rows
@@ -164,8 +172,8 @@ export async function loadBalancerSlots(facts: ClusterFacts): Promise<ServerSlot
 
 export const upSlots = (slots: ServerSlot[]) => slots.filter((slot) => slot.status.startsWith("UP")).map((slot) => slot.name);
 
-/** True when a TCP connection to 127.0.0.1:port is accepted within the timeout. */
-export function canConnect(port: number, timeoutMs = 2000): Promise<boolean> {
+/** True when a TCP connection to host:port (127.0.0.1 or a cluster container) is accepted within the timeout. */
+export function canConnect(port: number, timeoutMs = 2000, host = "127.0.0.1"): Promise<boolean> {
     return new Promise((resolve) => {
         const socket = new Socket();
         const done = (result: boolean) => {
@@ -175,7 +183,7 @@ export function canConnect(port: number, timeoutMs = 2000): Promise<boolean> {
         socket.setTimeout(timeoutMs, () => done(false));
         socket.once("connect", () => done(true));
         socket.once("error", () => done(false));
-        socket.connect(port, "127.0.0.1");
+        socket.connect(port, host);
     });
 }
 

@@ -1,5 +1,7 @@
 /** Bounded HTTP with Node's fetch, and the Keycloak endpoints the suite uses. */
 import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 
 export interface HttpResult {
     status: number;
@@ -36,27 +38,27 @@ export interface TokenSet {
 
 const tokenUrl = (base: string, realm = "master") => `${base}/realms/${realm}/protocol/openid-connect/token`;
 
-export async function passwordGrant(base: string, clientId: string, username: string, password: string): Promise<HttpResult> {
-    return http(tokenUrl(base), {
+export async function passwordGrant(base: string, clientId: string, username: string, password: string, realm = "master"): Promise<HttpResult> {
+    return http(tokenUrl(base, realm), {
         method: "POST",
         body: new URLSearchParams({ grant_type: "password", client_id: clientId, username, password, scope: "openid" }),
     });
 }
 
-export async function refreshGrant(base: string, clientId: string, refreshToken: string): Promise<HttpResult> {
-    return http(tokenUrl(base), {
+export async function refreshGrant(base: string, clientId: string, refreshToken: string, realm = "master"): Promise<HttpResult> {
+    return http(tokenUrl(base, realm), {
         method: "POST",
         body: new URLSearchParams({ grant_type: "refresh_token", client_id: clientId, refresh_token: refreshToken }),
     });
 }
 
-export async function userinfo(base: string, accessToken: string): Promise<HttpResult> {
-    return http(`${base}/realms/master/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
+export async function userinfo(base: string, accessToken: string, realm = "master"): Promise<HttpResult> {
+    return http(`${base}/realms/${realm}/protocol/openid-connect/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
 }
 
 /** A token set, or a thrown error naming the status (never the password). */
-export async function token(base: string, clientId: string, username: string, password: string): Promise<TokenSet> {
-    const result = await passwordGrant(base, clientId, username, password);
+export async function token(base: string, clientId: string, username: string, password: string, realm = "master"): Promise<TokenSet> {
+    const result = await passwordGrant(base, clientId, username, password, realm);
     if (result.status !== 200) throw new Error(`password grant for ${username} via ${base} with ${clientId}: HTTP ${result.status} ${result.text.slice(0, 200)}`);
     return json<TokenSet>(result);
 }
@@ -90,5 +92,65 @@ export function getViaLoopback(url: string, timeoutMs = 10_000): Promise<{ statu
         request.on("timeout", () => request.destroy(new Error(`GET ${url} timed out`)));
         request.on("error", reject);
         request.end();
+    });
+}
+
+export interface RawRequest {
+    /** `http` or `https` to 127.0.0.1. */
+    scheme: "http" | "https";
+    port: number;
+    /** Sent exactly as given: no normalisation of dot segments or encodings (fetch would normalise them). */
+    path: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** CA certificate(s) to verify the server with (https). */
+    ca?: string;
+    /** TLS server name (SNI and certificate check); default localhost. */
+    servername?: string;
+    timeoutMs?: number;
+}
+
+export interface RawResponse {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    text: string;
+}
+
+/** One request to 127.0.0.1 with the path byte for byte; TLS verified against `ca` only. */
+export function rawRequest(options: RawRequest): Promise<RawResponse> {
+    const common = {
+        host: "127.0.0.1",
+        port: options.port,
+        path: options.path,
+        method: options.method ?? "GET",
+        headers: { ...(options.body ? { "content-type": "application/x-www-form-urlencoded" } : {}), ...options.headers },
+        timeout: options.timeoutMs ?? 10_000,
+    };
+    return new Promise((resolve, reject) => {
+        const onResponse = (response: import("node:http").IncomingMessage) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString("utf8") }));
+        };
+        const request =
+            options.scheme === "https"
+                ? httpsRequest({ ...common, ca: options.ca, servername: options.servername ?? "localhost", rejectUnauthorized: true }, onResponse)
+                : httpRequest(common, onResponse);
+        request.on("timeout", () => request.destroy(new Error(`${common.method} ${options.path} timed out`)));
+        request.on("error", reject);
+        request.end(options.body);
+    });
+}
+
+/** What a TLS client negotiates with 127.0.0.1:port when it offers h2 and http/1.1 and trusts only `ca`. */
+export function tlsHandshake(port: number, ca: string, servername = "localhost"): Promise<{ protocol: string | null; alpn: string | false | null; authorized: boolean }> {
+    return new Promise((resolve, reject) => {
+        const socket = tlsConnect({ host: "127.0.0.1", port, ca, servername, ALPNProtocols: ["h2", "http/1.1"], rejectUnauthorized: true }, () => {
+            resolve({ protocol: socket.getProtocol(), alpn: socket.alpnProtocol, authorized: socket.authorized });
+            socket.end();
+        });
+        socket.setTimeout(10_000, () => socket.destroy(new Error("TLS handshake timed out")));
+        socket.on("error", reject);
     });
 }

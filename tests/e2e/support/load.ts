@@ -7,6 +7,7 @@ import { json, refreshGrant, TokenSet, userinfo } from "./http";
 
 export interface LoadOptions {
     baseUrl: string;
+    realm: string;
     clientId: string;
     /** One logged-in session per client. */
     sessions: TokenSet[];
@@ -56,7 +57,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             result.byPhase[phase] = (result.byPhase[phase] ?? 0) + 1;
             const sent = Date.now();
             const tokens = result.sessions[index];
-            const response = refreshNext ? await refreshGrant(options.baseUrl, options.clientId, tokens.refresh_token) : await userinfo(options.baseUrl, tokens.access_token);
+            const response = refreshNext
+                ? await refreshGrant(options.baseUrl, options.clientId, tokens.refresh_token, options.realm)
+                : await userinfo(options.baseUrl, tokens.access_token, options.realm);
             result.latenciesMs.push(Date.now() - sent);
             const ok = response.status === 200;
             if (ok && refreshNext) result.sessions[index] = json<TokenSet>(response);
@@ -80,12 +83,13 @@ export function percentile(values: number[], p: number): number | undefined {
  * userinfo, 20 ms apart), and returns the action's result with the load it saw. The load stops with the action.
  */
 export async function underLoad<T>(
-    options: { baseUrl: string; clientId: string; sessions: TokenSet[]; maxRequests?: number; maxMs?: number },
+    options: { baseUrl: string; realm: string; clientId: string; sessions: TokenSet[]; maxRequests?: number; maxMs?: number },
     action: () => Promise<T>,
 ): Promise<{ value: T; load: LoadResult; startedAt: number; seconds: number }> {
     let finished = false;
     const loadRun = runLoad({
         baseUrl: options.baseUrl,
+        realm: options.realm,
         clientId: options.clientId,
         sessions: options.sessions,
         maxRequests: options.maxRequests ?? 12_000,
