@@ -4,6 +4,7 @@
  * change without touching existing containers.
  */
 import type { ClusterSettings } from "./config";
+import { DockerHost, nodeClusterPorts, nodeHostPosition } from "./hosts";
 
 /** Hard ceiling on nodes, so the load balancer's fixed server slots stay a small, constant number. */
 export const MAX_REPLICAS = 32;
@@ -80,13 +81,16 @@ export interface NodePlan {
     hostPort: number;
     /** URL of the node's own port from the host. */
     url: string;
+    /** With several hosts: the host it runs on, and its ports on that host's private address. */
+    placement?: { host: DockerHost; ports: { transport: number; failureDetection: number; management: number } };
 }
 
 export interface ClusterPlan {
     networkName: string;
     gateway: string;
-    postgres: { containerName: string; address: string; volumeName: string };
-    loadBalancer: { containerName: string; address: string; url: string; serverSlots: number };
+    /** `host`: with several hosts, where it runs. */
+    postgres: { containerName: string; address: string; volumeName: string; host?: DockerHost };
+    loadBalancer: { containerName: string; address: string; url: string; serverSlots: number; host?: DockerHost };
     nodes: NodePlan[];
 }
 
@@ -122,6 +126,7 @@ export function planNode(settings: ClusterSettings, index: number): NodePlan {
         address: formatIPv4(subnet.base + FIRST_NODE_OFFSET + index - 1),
         hostPort,
         url: `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
+        ...(settings.hosts.length > 0 ? { placement: { host: settings.hosts[nodeHostPosition(index, settings.hosts.length)], ports: nodeClusterPorts(index) } } : {}),
     };
 }
 
@@ -142,6 +147,10 @@ export function planNodes(settings: ClusterSettings): NodePlan[] {
     return Array.from({ length: settings.replicas }, (_, i) => planNode(settings, i + 1));
 }
 
+function hostNamed(settings: ClusterSettings, name: string | undefined): DockerHost {
+    return settings.hosts.find((host) => host.name === name) ?? settings.hosts[0];
+}
+
 export function planCluster(settings: ClusterSettings): ClusterPlan {
     const subnet = parseSubnet(settings.subnet)!;
     return {
@@ -151,6 +160,7 @@ export function planCluster(settings: ClusterSettings): ClusterPlan {
             containerName: `${settings.clusterName}-postgres`,
             address: formatIPv4(subnet.base + 2),
             volumeName: `${settings.clusterName}-pgdata`,
+            ...(settings.hosts.length > 0 ? { host: hostNamed(settings, settings.postgresHost) } : {}),
         },
         loadBalancer: {
             containerName: `${settings.clusterName}-lb`,
@@ -158,6 +168,7 @@ export function planCluster(settings: ClusterSettings): ClusterPlan {
             url: `${settings.tls ? "https" : "http"}://${publicHost(settings.bindAddress)}:${settings.loadBalancerPort}`,
             // Derived from the subnet, never from replicas: the load balancer must not change when scaling.
             serverSlots: Math.min(MAX_REPLICAS, nodeSlotCapacity(subnet)),
+            ...(settings.hosts.length > 0 ? { host: hostNamed(settings, settings.loadBalancerHost) } : {}),
         },
         nodes: planNodes(settings),
     };

@@ -3,6 +3,7 @@
  * resource is declared. Pure: no Pulumi calls, so it is tested directly.
  */
 import { isLoopback, MAX_REPLICAS, nodeSlotCapacity, parseIPv4, parseSubnet, publicHost } from "./addressPlan";
+import { DockerHost, hostPortCollisions, HostPortUse, nodeClusterPorts, nodeHostPosition, parseHosts, POSTGRES_CLUSTER_PORT } from "./hosts";
 import { parseImageReference } from "./imageReference";
 import { certificateWarnings, TlsMaterial, tlsMaterialProblems } from "./tls";
 import { UPDATE_STRATEGIES, UpdateStrategy } from "./updateStrategy";
@@ -101,6 +102,17 @@ export interface KeycloakClusterArgs {
      */
     startupTimeoutSeconds?: number;
     /**
+     * Docker hosts the cluster spans, as a JSON list (or structured config): each `{name, engine, address}` with
+     * `engine` what the Docker provider's `host` takes (`unix://`, `tcp://` with `caPem`/`certPem`/`keyPem`,
+     * `ssh://user@host`) and `address` the private IPv4 address the other hosts reach it on. Node i runs on host
+     * ((i - 1) mod H). Default `""`: the one local engine.
+     */
+    hosts?: string | DockerHost[];
+    /** With `hosts`: the host PostgreSQL runs on. Default `""`: the first host. */
+    postgresHost?: string;
+    /** With `hosts`: the host the load balancer runs on. Default `""`: the first host. */
+    loadBalancerHost?: string;
+    /**
      * PostgreSQL password (set it as a secret). Default `""`: generated. Set it to keep using a retained data
      * volume after a destroy: PostgreSQL keeps the password it was initialised with.
      */
@@ -138,6 +150,11 @@ export interface ClusterSettings {
     databaseHostPort: number | undefined;
     keycloakMemoryMb: number;
     startupTimeoutSeconds: number;
+    /** Empty: one local engine (the provider's default). */
+    hosts: DockerHost[];
+    /** Names of entries of `hosts`; undefined without hosts. */
+    postgresHost: string | undefined;
+    loadBalancerHost: string | undefined;
     /** "" means: generate one. */
     databasePassword: string;
     /** "" means: generate one. */
@@ -148,7 +165,8 @@ export const KEYCLOAK_BUILDS = ["optimize", "prebuilt", "auto"] as const;
 export type KeycloakBuild = (typeof KEYCLOAK_BUILDS)[number];
 
 type SettingKey = keyof KeycloakClusterArgs;
-type SettingType = "integer" | "string" | "boolean";
+/** "json": a structured value (a JSON string from the CLI); Pulumi.yaml cannot type it (no object type) and leaves it untyped. */
+type SettingType = "integer" | "string" | "boolean" | "json";
 
 interface SettingSpec {
     type: SettingType;
@@ -189,6 +207,9 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     keycloakMemoryMb: { type: "integer", default: 2048, description: "Memory limit of each Keycloak container in MB (768 to 65536); the heap is 70% of it." },
     startupTimeoutSeconds: { type: "integer", default: 600, description: "Seconds pulumi up waits for each container to be healthy, and its healthcheck start period (240 to 1080)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
+    hosts: { type: "json", default: "", description: "Docker hosts as a JSON list of {name, engine, address}; node i runs on host (i-1) mod H; empty means the local engine." },
+    postgresHost: { type: "string", default: "", description: "With hosts: the host PostgreSQL runs on; empty means the first." },
+    loadBalancerHost: { type: "string", default: "", description: "With hosts: the host the load balancer runs on; empty means the first." },
     databasePassword: { type: "string", default: "", secret: true, description: "PostgreSQL password (set it with config set --secret); empty means generated. Set it to reuse a retained data volume." },
     adminPassword: { type: "string", default: "", secret: true, description: "Bootstrap admin password (set it with config set --secret); empty means generated." },
 };
@@ -200,9 +221,12 @@ export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
  * program still treats them as secrets, but the stack file holds them readable.
  */
 export function plainTextSecretWarnings(allConfig: Record<string, string>, isSecret: (fullKey: string) => boolean): string[] {
-    return SETTING_KEYS.filter((key) => SETTINGS[key].secret)
+    const hostsKey = `${CONFIG_NAMESPACE}:hosts`;
+    // hosts is secret only when it carries an engine's client key.
+    const holdsKey = (fullKey: string) => fullKey !== hostsKey || /PRIVATE KEY/.test(allConfig[fullKey] ?? "");
+    return SETTING_KEYS.filter((key) => SETTINGS[key].secret || key === "hosts")
         .map((key) => `${CONFIG_NAMESPACE}:${key}`)
-        .filter((fullKey) => (allConfig[fullKey] ?? "") !== "" && !isSecret(fullKey))
+        .filter((fullKey) => (allConfig[fullKey] ?? "") !== "" && holdsKey(fullKey) && !isSecret(fullKey))
         .map(
             (fullKey) =>
                 `${fullKey} is stored in plain text in the stack config; set it again with \`pulumi config set --secret ${fullKey.slice(CONFIG_NAMESPACE.length + 1)} <value>\` so the stack file holds it encrypted`,
@@ -271,7 +295,7 @@ function convertConfigValue(type: SettingType, raw: string): unknown {
 export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const problems: string[] = [];
     const describe = (key: SettingKey, value: unknown) =>
-        SETTINGS[key].secret
+        SETTINGS[key].secret || key === "hosts"
             ? `${key} (secret, ${typeof value === "string" ? value.length : 0} characters, not shown)`
             : `${key} = ${JSON.stringify(typeof value === "string" ? withoutCredentials(value) : value)}`;
     const given = args as Record<string, unknown>;
@@ -452,6 +476,43 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         );
     }
 
+    const hostsValue = valueOf("hosts");
+    const parsedHosts = hostsValue === "" ? { hosts: [], problems: [] } : parseHosts(hostsValue);
+    problems.push(...parsedHosts.problems);
+    const hosts = parsedHosts.hosts;
+    const homeHost = (key: "postgresHost" | "loadBalancerHost"): string | undefined => {
+        const value = valueOf(key);
+        if (value === "") return hosts[0]?.name;
+        if (hostsValue === "") {
+            problems.push(`${describe(key, value)}: places a part of the cluster on one of several hosts, but hosts is not set; set hosts, or leave ${key} empty`);
+            return undefined;
+        }
+        if (parsedHosts.problems.length > 0) return undefined;
+        if (!hosts.some((host) => host.name === value)) problems.push(`${describe(key, value)}: names no host; hosts are ${hosts.map((host) => host.name).join(", ")}`);
+        return value as string;
+    };
+    const postgresHost = homeHost("postgresHost");
+    const loadBalancerHost = homeHost("loadBalancerHost");
+    if (hosts.length > 0 && replicas !== undefined && basePort !== undefined && loadBalancerPort !== undefined) {
+        const uses: HostPortUse[] = [
+            { host: loadBalancerHost!, port: loadBalancerPort, what: "the load balancer (loadBalancerPort)" },
+            ...(httpRedirectPort !== undefined ? [{ host: loadBalancerHost!, port: httpRedirectPort, what: "the load balancer's redirect (httpRedirectPort)" }] : []),
+            { host: postgresHost!, port: POSTGRES_CLUSTER_PORT, what: "PostgreSQL for the other hosts" },
+            ...(databaseHostPort !== undefined ? [{ host: postgresHost!, port: databaseHostPort, what: "PostgreSQL (databaseHostPort)" }] : []),
+        ];
+        for (let index = 1; index <= replicas; index++) {
+            const host = hosts[nodeHostPosition(index, hosts.length)].name;
+            const ports = nodeClusterPorts(index);
+            uses.push(
+                { host, port: basePort + index - 1, what: `node ${index} HTTP (basePort + ${index - 1})` },
+                { host, port: ports.transport, what: `node ${index} JGroups transport` },
+                { host, port: ports.failureDetection, what: `node ${index} JGroups failure detection` },
+                { host, port: ports.management, what: `node ${index} management` },
+            );
+        }
+        problems.push(...hostPortCollisions(uses));
+    }
+
     if (problems.length > 0) throw new ClusterConfigError(problems);
 
     return {
@@ -478,6 +539,9 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         databaseHostPort,
         keycloakMemoryMb: keycloakMemoryMb!,
         startupTimeoutSeconds: startupTimeoutSeconds!,
+        hosts,
+        postgresHost,
+        loadBalancerHost,
         databasePassword,
         adminPassword,
     };

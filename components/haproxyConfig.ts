@@ -31,6 +31,19 @@ export interface HaproxyConfigInput {
     exposeAdmin: boolean;
     /** Seeds the affinity cookie's hash, so cookies stay valid across load balancer restarts. */
     cookieKey: string;
+    /**
+     * Nodes on several hosts: one fixed server per possible node at a computed address, instead of the DNS
+     * slots (Docker's DNS only knows the load balancer's own host). Nodes that do not exist fail their check.
+     */
+    staticServers?: StaticServer[];
+}
+
+export interface StaticServer {
+    name: string;
+    address: string;
+    port: number;
+    /** Where its /health/ready answers. */
+    checkPort: number;
 }
 
 /** Paths Keycloak's reverse-proxy guide recommends exposing publicly. */
@@ -87,16 +100,20 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
         "    maxconn 4096",
         ...(input.tls ? TLS_GLOBALS : []),
         "",
-        "# Docker's embedded DNS: every running node answers for the shared alias.",
-        "resolvers docker",
-        "    nameserver embedded 127.0.0.11:53",
-        "    resolve_retries 3",
-        "    timeout resolve 1s",
-        "    timeout retry 1s",
-        "    hold valid 5s",
-        "    hold obsolete 5s",
-        "    accepted_payload_size 8192",
-        "",
+        ...(input.staticServers
+            ? []
+            : [
+                  "# Docker's embedded DNS: every running node answers for the shared alias.",
+                  "resolvers docker",
+                  "    nameserver embedded 127.0.0.11:53",
+                  "    resolve_retries 3",
+                  "    timeout resolve 1s",
+                  "    timeout retry 1s",
+                  "    hold valid 5s",
+                  "    hold obsolete 5s",
+                  "    accepted_payload_size 8192",
+                  "",
+              ]),
         "defaults",
         "    mode http",
         "    log global",
@@ -158,8 +175,15 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
         "    option httpchk",
         "    http-check send meth GET uri /health/ready",
         "    http-check expect status 200",
-        `    default-server check port ${input.nodeManagementPort} inter 2s fastinter 1s downinter 2s rise 2 fall 2 resolvers docker resolve-prefer ipv4 init-addr none`,
-        `    server-template node 1-${input.serverSlots} ${input.nodesAlias}:${input.nodeHttpPort}`,
+        ...(input.staticServers
+            ? [
+                  "    default-server check inter 2s fastinter 1s downinter 2s rise 2 fall 2",
+                  ...input.staticServers.map((server) => `    server ${server.name} ${server.address}:${server.port} port ${server.checkPort}`),
+              ]
+            : [
+                  `    default-server check port ${input.nodeManagementPort} inter 2s fastinter 1s downinter 2s rise 2 fall 2 resolvers docker resolve-prefer ipv4 init-addr none`,
+                  `    server-template node 1-${input.serverSlots} ${input.nodesAlias}:${input.nodeHttpPort}`,
+              ]),
         "",
         "# Container-local only: the healthcheck runs inside the container, nothing outside can reach it.",
         "frontend stats",

@@ -5,8 +5,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { nodePredecessors, planCluster } from "./addressPlan";
-import { KeycloakClusterArgs, resolveSettings } from "./config";
+import { ClusterPlan, nodePredecessors, planCluster } from "./addressPlan";
+import { ClusterSettings, KeycloakClusterArgs, resolveSettings } from "./config";
+import { DockerHost } from "./hosts";
 import { RESTART_ONLY_INPUTS } from "./containerEnv";
 import { optimizedImageArgs } from "./keycloakImage";
 import { keycloakNodeContainerArgs } from "./keycloakNode";
@@ -47,32 +48,17 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         const replaceInPlace = { parent: this, deleteBeforeReplace: true };
         const containerOptions = { ...replaceInPlace, replaceOnChanges: RESTART_ONLY_INPUTS };
 
-        const network = new docker.Network(
-            `${name}-network`,
-            {
-                name: plan.networkName,
-                driver: "bridge",
-                ipamConfigs: [{ subnet: settings.subnet, gateway: plan.gateway }],
-                labels: clusterLabels(settings.clusterName, "network"),
-            },
-            replaceInPlace,
-        );
-
-        const images = {
-            keycloak: new docker.RemoteImage(`${name}-keycloak-image`, { name: settings.keycloakImage, keepLocally: true }, child),
-            postgres: new docker.RemoteImage(`${name}-postgres-image`, { name: settings.postgresImage, keepLocally: true }, child),
-            loadBalancer: new docker.RemoteImage(`${name}-load-balancer-image`, { name: settings.loadBalancerImage, keepLocally: true }, child),
-        };
-
-        // What the nodes run: the optimized build of the Keycloak image, or the image itself. Not pushed, the
-        // build's repoDigest is its local image id (pulumi-docker image.go), which changes exactly when the
-        // built content does, so the nodes are replaced then and only then.
-        const optimizedImage =
-            settings.keycloakBuild === "optimize" ? new docker.Image(`${name}-keycloak-optimized`, optimizedImageArgs(settings, images.keycloak.imageId), child) : undefined;
-        const nodeImage = optimizedImage ? optimizedImage.repoDigest : images.keycloak.imageId;
+        // One site per Docker engine: the local default engine (resource names as they always were), or one
+        // per entry of `hosts`, each with its own provider, network and images. A resource's name carries its
+        // host, so a part that moved host is created anew rather than left on the old engine (a provider switch
+        // alone does not replace a resource: pulumi/pulumi step_generator.go providerChanged defers to DiffConfig).
+        const sites = settings.hosts.length === 0 ? [this.site(name, settings, plan, undefined)] : settings.hosts.map((host) => this.site(name, settings, plan, host));
+        const siteOf = (host: DockerHost | undefined) => sites.find((site) => site.host?.name === host?.name)!;
+        const postgresSite = siteOf(plan.postgres.host);
+        const loadBalancerSite = siteOf(plan.loadBalancer.host);
 
         // A change of this resource's keepers stops every node before the new ones start (updateStrategy.ts).
-        // It waits for the image the new nodes run, so the old nodes keep serving while it is pulled and built.
+        // It waits for the images the new nodes run, so the old nodes keep serving while they are pulled and built.
         const streamValue = updateStream(settings.updateStrategy, settings.keycloakImage);
         const nodeUpdateStream =
             streamValue === undefined
@@ -80,7 +66,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                 : new random.RandomId(
                       `${name}-update-stream`,
                       { byteLength: 4, keepers: { stream: streamValue } },
-                      { ...replaceInPlace, dependsOn: [optimizedImage ?? images.keycloak] },
+                      { ...replaceInPlace, dependsOn: sites.map((site) => site.nodeImageResource) },
                   ).keepers.apply((keepers) => keepers?.stream ?? "");
 
         const passwordOrGenerated = (given: string, resourceName: string): pulumi.Output<string> =>
@@ -90,51 +76,58 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         const databasePassword = passwordOrGenerated(settings.databasePassword, `${name}-database-password`);
         const adminPassword = passwordOrGenerated(settings.adminPassword, `${name}-admin-password`);
 
+        const postgresImage = new docker.RemoteImage(postgresSite.resourceName("postgres-image"), { name: settings.postgresImage, keepLocally: true }, postgresSite.options);
         const volume = new docker.Volume(
-            `${name}-postgres-data`,
+            postgresSite.resourceName("postgres-data"),
             { name: plan.postgres.volumeName, labels: clusterLabels(settings.clusterName, "postgres-data") },
-            { parent: this, retainOnDelete: settings.retainDatabaseVolume },
+            { ...postgresSite.options, retainOnDelete: settings.retainDatabaseVolume },
         );
 
         const postgres = new docker.Container(
-            `${name}-postgres`,
+            postgresSite.resourceName("postgres"),
             postgresContainerArgs({
                 settings,
                 plan,
-                imageId: images.postgres.imageId,
-                networkName: network.name,
+                imageId: postgresImage.imageId,
+                networkName: postgresSite.network.name,
                 volumeName: volume.name,
                 password: databasePassword,
             }),
-            containerOptions,
+            { ...containerOptions, ...postgresSite.options },
         );
 
         const nodes: docker.Container[] = [];
         for (const node of plan.nodes) {
+            const site = siteOf(node.placement?.host);
             nodes.push(
                 new docker.Container(
-                    `${name}-node-${node.index}`,
+                    site.resourceName(`node-${node.index}`),
                     keycloakNodeContainerArgs({
                         settings,
                         plan,
                         node,
-                        imageId: nodeImage,
-                        networkName: network.name,
+                        imageId: site.nodeImage,
+                        networkName: site.network.name,
                         databasePassword,
                         adminPassword,
                         updateStream: nodeUpdateStream,
                     }),
                     // Keycloak refuses to start without its database: create nodes once PostgreSQL is healthy;
                     // then node 1 first and a rolling order after it (nodePredecessors).
-                    { ...containerOptions, dependsOn: [postgres, ...nodePredecessors(node.index, settings.maxUnavailable).map((index) => nodes[index - 1])] },
+                    {
+                        ...containerOptions,
+                        ...site.options,
+                        dependsOn: [postgres, ...nodePredecessors(node.index, settings.maxUnavailable).map((index) => nodes[index - 1])],
+                    },
                 ),
             );
         }
 
+        const loadBalancerImage = new docker.RemoteImage(loadBalancerSite.resourceName("load-balancer-image"), { name: settings.loadBalancerImage, keepLocally: true }, loadBalancerSite.options);
         const loadBalancer = new docker.Container(
-            `${name}-load-balancer`,
-            loadBalancerContainerArgs({ settings, plan, imageId: images.loadBalancer.imageId, networkName: network.name }),
-            containerOptions,
+            loadBalancerSite.resourceName("load-balancer"),
+            loadBalancerContainerArgs({ settings, plan, imageId: loadBalancerImage.imageId, networkName: loadBalancerSite.network.name }),
+            { ...containerOptions, ...loadBalancerSite.options },
         );
 
         this.loadBalancerUrl = pulumi.output(plan.loadBalancer.url);
@@ -146,7 +139,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         this.adminUsername = pulumi.output(settings.adminUsername);
         this.adminPassword = pulumi.secret(adminPassword);
         this.databasePassword = pulumi.secret(databasePassword);
-        this.networkName = network.name;
+        this.networkName = postgresSite.network.name;
         this.nodeContainerNames = pulumi.all(nodes.map((node) => node.name));
         this.postgresContainerName = postgres.name;
         this.loadBalancerContainerName = loadBalancer.name;
@@ -166,5 +159,52 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             loadBalancerContainerName: this.loadBalancerContainerName,
             databaseVolumeName: this.databaseVolumeName,
         });
+    }
+
+    /**
+     * What one Docker engine gets: its provider (none for the local default engine), the cluster network, the
+     * Keycloak image and, by default, its optimized build (built on that engine).
+     */
+    private site(name: string, settings: ClusterSettings, plan: ClusterPlan, host: DockerHost | undefined) {
+        const resourceName = (base: string) => (host ? `${name}-${host.name}-${base}` : `${name}-${base}`);
+        const provider = host
+            ? new docker.Provider(
+                  resourceName("engine"),
+                  {
+                      host: host.engine,
+                      sshOpts: host.sshOpts,
+                      caMaterial: host.caPem,
+                      certMaterial: host.certPem,
+                      keyMaterial: host.keyPem === undefined ? undefined : pulumi.secret(host.keyPem),
+                  },
+                  { parent: this },
+              )
+            : undefined;
+        const options = provider ? { parent: this, provider } : { parent: this };
+        // Network and container names and host ports are fixed, so a replacement must free them first.
+        const network = new docker.Network(
+            resourceName("network"),
+            {
+                name: plan.networkName,
+                driver: "bridge",
+                ipamConfigs: [{ subnet: settings.subnet, gateway: plan.gateway }],
+                labels: clusterLabels(settings.clusterName, "network"),
+            },
+            { ...options, deleteBeforeReplace: true },
+        );
+        const keycloakImage = new docker.RemoteImage(resourceName("keycloak-image"), { name: settings.keycloakImage, keepLocally: true }, options);
+        // What the nodes run: the optimized build of the Keycloak image, or the image itself. Not pushed, the
+        // build's repoDigest is its local image id (pulumi-docker image.go), which changes exactly when the
+        // built content does, so the nodes are replaced then and only then.
+        const optimizedImage =
+            settings.keycloakBuild === "optimize" ? new docker.Image(resourceName("keycloak-optimized"), optimizedImageArgs(settings, keycloakImage.imageId), options) : undefined;
+        return {
+            host,
+            options,
+            resourceName,
+            network,
+            nodeImage: optimizedImage ? optimizedImage.repoDigest : keycloakImage.imageId,
+            nodeImageResource: optimizedImage ?? keycloakImage,
+        };
     }
 }

@@ -18,6 +18,7 @@ import {
 import type { ClusterSettings } from "./config";
 import { envList } from "./containerEnv";
 import { containerHealthcheck, httpProbeTest } from "./healthcheck";
+import { POSTGRES_CLUSTER_PORT } from "./hosts";
 import { keycloakBuildOptions, keycloakCommand } from "./keycloakImage";
 import { clusterLabels } from "./labels";
 import { UPDATE_STREAM_LABEL } from "./updateStrategy";
@@ -37,11 +38,17 @@ export interface NodeSecrets {
 
 /** The node's environment as a name → value map (secrets included: handle the result as secret). */
 export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, node: NodePlan, secrets: NodeSecrets): Record<string, string> {
+    // Across hosts: PostgreSQL on its host's private address unless it runs beside this node; JGroups
+    // advertises this host's private address and the node's own published ports; the load balancer reaches
+    // nodes on other hosts from its host's address (Docker masquerades the container's traffic).
+    const remote = node.placement;
+    const databaseOnOtherHost = remote !== undefined && plan.postgres.host !== undefined && plan.postgres.host.name !== remote.host.name;
+    const trustedProxies = [plan.loadBalancer.address, ...(remote && plan.loadBalancer.host ? [plan.loadBalancer.host.address] : [])];
     const env: Record<string, string> = {
         // The build-time options, exactly as the optimized image was built with them.
         ...keycloakBuildOptions(),
-        KC_DB_URL_HOST: POSTGRES_ALIAS,
-        KC_DB_URL_PORT: String(POSTGRES_PORT),
+        KC_DB_URL_HOST: databaseOnOtherHost ? plan.postgres.host!.address : POSTGRES_ALIAS,
+        KC_DB_URL_PORT: String(databaseOnOtherHost ? POSTGRES_CLUSTER_PORT : POSTGRES_PORT),
         KC_DB_URL_DATABASE: settings.databaseName,
         KC_DB_USERNAME: settings.databaseUser,
         KC_DB_PASSWORD: secrets.databasePassword,
@@ -53,8 +60,8 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         KC_CACHE_EMBEDDED_NETWORK_BIND_ADDRESS: node.address,
         KC_CACHE_EMBEDDED_NETWORK_BIND_PORT: String(JGROUPS_BIND_PORT),
         // What other members dial; equal to the bind settings on one host, distinct once nodes span hosts.
-        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_ADDRESS: node.address,
-        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_PORT: String(JGROUPS_BIND_PORT),
+        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_ADDRESS: remote ? remote.host.address : node.address,
+        KC_CACHE_EMBEDDED_NETWORK_EXTERNAL_PORT: String(remote ? remote.ports.transport : JGROUPS_BIND_PORT),
         KC_SPI_CACHE_EMBEDDED__DEFAULT__NODE_NAME: node.containerName,
 
         // TLS is terminated in front of the cluster (or not at all on a laptop); nodes speak HTTP.
@@ -67,7 +74,7 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         KC_HOSTNAME_BACKCHANNEL_DYNAMIC: "true",
         KC_PROXY_HEADERS: "xforwarded",
         // Only the load balancer may claim a client address or host for a request.
-        KC_PROXY_TRUSTED_ADDRESSES: plan.loadBalancer.address,
+        KC_PROXY_TRUSTED_ADDRESSES: trustedProxies.join(","),
 
         KC_BOOTSTRAP_ADMIN_USERNAME: settings.adminUsername,
         KC_BOOTSTRAP_ADMIN_PASSWORD: secrets.adminPassword,
@@ -77,6 +84,23 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
         env.KC_HOSTNAME_ADMIN = node.url;
     }
     return env;
+}
+
+/** The node's published ports: HTTP on loopback, and with several hosts its cluster ports on the private address. */
+export function keycloakNodePorts(settings: ClusterSettings, node: NodePlan): docker.types.input.ContainerPort[] {
+    const http = { internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: nodeBindAddress(settings.bindAddress), protocol: "tcp" };
+    if (!node.placement) return [http];
+    const { address } = node.placement.host;
+    const { transport, failureDetection, management } = node.placement.ports;
+    const onPrivateAddress = (internal: number, external: number) => ({ internal, external, ip: address, protocol: "tcp" });
+    return [
+        http,
+        onPrivateAddress(KEYCLOAK_HTTP_PORT, node.hostPort),
+        onPrivateAddress(KEYCLOAK_MANAGEMENT_PORT, management),
+        onPrivateAddress(JGROUPS_BIND_PORT, transport),
+        // FD_SOCK2 listens on the advertised transport port + its offset, inside the container as well.
+        onPrivateAddress(failureDetection, failureDetection),
+    ];
 }
 
 export interface KeycloakNodeInputs {
@@ -109,8 +133,9 @@ export function keycloakNodeContainerArgs(inputs: KeycloakNodeInputs): docker.Co
         command: keycloakCommand(settings),
         envs,
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: node.address, aliases: [KEYCLOAK_NODES_ALIAS] }],
-        // Only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private network.
-        ports: [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: nodeBindAddress(settings.bindAddress), protocol: "tcp" }],
+        // One host: only HTTP is published; management (9000) and JGroups (7800, 57800) stay on the private
+        // network. Several hosts: those are published too, on the host's private address only.
+        ports: keycloakNodePorts(settings, node),
         // The first start of the official image re-augments Keycloak for our build options (measured at 110 s
         // under load, plus boot and schema creation), so failures count only after the startup timeout.
         healthcheck: containerHealthcheck(httpProbeTest(KEYCLOAK_MANAGEMENT_PORT, "/health/ready"), {

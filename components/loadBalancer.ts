@@ -9,9 +9,10 @@ import {
     LOAD_BALANCER_HTTP_PORT,
     LOAD_BALANCER_HTTPS_PORT,
     LOAD_BALANCER_STATS_PORT,
+    planNode,
 } from "./addressPlan";
 import type { ClusterSettings } from "./config";
-import { renderHaproxyConfig } from "./haproxyConfig";
+import { renderHaproxyConfig, StaticServer } from "./haproxyConfig";
 import { containerHealthcheck, httpProbeTest } from "./healthcheck";
 import { clusterLabels } from "./labels";
 import { haproxyPem } from "./tls";
@@ -34,6 +35,25 @@ export function loadBalancerConfig(settings: ClusterSettings, plan: ClusterPlan)
         publicUrl: settings.hostname,
         exposeAdmin: settings.adminThroughLoadBalancer,
         cookieKey: settings.clusterName,
+        staticServers: settings.hosts.length > 0 ? loadBalancerServers(settings, plan) : undefined,
+    });
+}
+
+/**
+ * Several hosts: a fixed server for every possible node (as many as the DNS slots of one host), at the
+ * address the load balancer reaches it on: the node's container address when it shares the load balancer's
+ * host, else its host's private address and the node's published ports. Derived from the host list and the
+ * node index only, never from replicas, so scaling leaves haproxy.cfg alone.
+ */
+export function loadBalancerServers(settings: ClusterSettings, plan: ClusterPlan): StaticServer[] {
+    // Slots whose HTTP port would pass 65535 (a high basePort) hold no node: validation caps replicas there.
+    const slots = Math.min(plan.loadBalancer.serverSlots, 65536 - settings.basePort);
+    return Array.from({ length: slots }, (_, slot) => {
+        const node = planNode(settings, slot + 1);
+        const beside = node.placement!.host.name === plan.loadBalancer.host!.name;
+        return beside
+            ? { name: `node${node.index}`, address: node.address, port: KEYCLOAK_HTTP_PORT, checkPort: KEYCLOAK_MANAGEMENT_PORT }
+            : { name: `node${node.index}`, address: node.placement!.host.address, port: node.hostPort, checkPort: node.placement!.ports.management };
     });
 }
 

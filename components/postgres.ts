@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan, POSTGRES_ALIAS, POSTGRES_PORT } from "./addressPlan";
 import type { ClusterSettings } from "./config";
 import { envList } from "./containerEnv";
+import { POSTGRES_CLUSTER_PORT } from "./hosts";
 import { containerHealthcheck } from "./healthcheck";
 import { clusterLabels } from "./labels";
 
@@ -47,10 +48,11 @@ export function postgresContainerArgs(inputs: PostgresInputs): docker.ContainerA
         envs,
         volumes: [{ volumeName: inputs.volumeName, containerPath: POSTGRES_DATA_PATH }],
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: plan.postgres.address, aliases: [POSTGRES_ALIAS] }],
-        ports:
-            settings.databaseHostPort === undefined
-                ? []
-                : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }],
+        ports: [
+            ...(settings.databaseHostPort === undefined ? [] : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }]),
+            // Several hosts: the nodes on the other hosts connect on this host's private address.
+            ...(plan.postgres.host ? [{ internal: POSTGRES_PORT, external: POSTGRES_CLUSTER_PORT, ip: plan.postgres.host.address, protocol: "tcp" }] : []),
+        ],
         // A first start initialises the cluster (initdb) before the server listens on TCP.
         healthcheck: containerHealthcheck(postgresHealthTest(settings), {
             intervalSeconds: 5,

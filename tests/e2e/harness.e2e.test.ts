@@ -43,9 +43,17 @@ describe("e2e harness", () => {
         two = await declareStack({ ...CONFIG, replicas: 2 }, unitProviderFake);
     });
 
-    test("accepts every resource and input the real program declares", () => {
+    test("accepts every resource and input the real program declares, on one host and on several", async () => {
+        const hosts = JSON.stringify([
+            { name: "a", engine: "unix:///run/kc-mh-h1/docker.sock", address: "192.168.77.1" },
+            { name: "b", engine: "unix:///run/kc-mh-h2/docker.sock", address: "192.168.77.2" },
+        ]);
+        const spread = await declareStack({ ...CONFIG, replicas: 3, hosts }, unitProviderFake);
         expect(() => validateDeclaration(two)).not.toThrow();
-        expect(new Set(two.resources.map((resource) => resource.type))).toEqual(new Set(Object.values(TYPES)));
+        expect(() => validateDeclaration(spread)).not.toThrow();
+        expect(new Set([...two.resources, ...spread.resources].map((resource) => resource.type))).toEqual(new Set(Object.values(TYPES)));
+        const remote = edited(spread, "hx-a-engine", (inputs) => (inputs.host = "ssh://admin@192.168.77.1"));
+        expect(() => validateDeclaration(remote)).toThrow(/hx-a-engine .*host: .*unix:\/\/ sockets only/);
     });
 
     test("refuses any input, nested field, value or type it would not apply", () => {

@@ -29,6 +29,8 @@ export interface DeclaredResource {
     dependsOn: string[];
     /** Per input, the resources whose outputs it was computed from (Pulumi's propertyDependencies). */
     propertyDependencies: Record<string, string[]>;
+    /** Name of the explicit provider resource it is managed by; undefined for the default provider. */
+    provider?: string;
     deleteBeforeReplace: boolean;
     retainOnDelete: boolean;
     /** Inputs whose change must replace the resource even where the provider would update it in place. */
@@ -55,14 +57,14 @@ export interface Declaration {
 export interface ProviderFake {
     /** Value of RandomPassword.result for a new password. */
     password(name: string, inputs: Record<string, unknown>): string | Promise<string>;
-    /** Image id RemoteImage reports for an image reference. */
-    imageId(imageName: string): string | Promise<string>;
+    /** Image id RemoteImage reports for an image reference; `engine`: the docker.Provider's host, undefined for the default. */
+    imageId(imageName: string, engine?: string): string | Promise<string>;
     /**
      * Builds a docker.Image (checked inputs) and returns the local image id, its `repoDigest` when not
      * pushed. The real engine builds when the program registers the image, before the resources that use
      * its outputs register, so a fake that runs the program first has to build here.
      */
-    buildImage(inputs: Record<string, unknown>): string | Promise<string>;
+    buildImage(inputs: Record<string, unknown>, engine?: string): string | Promise<string>;
 }
 
 /** Deterministic fakes for unit tests. */
@@ -126,12 +128,16 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
     const fake = options.fake ?? unitProviderFake;
     const priorByUrn = new Map((options.prior?.resources ?? []).map((resource) => [resource.urn, resource]));
     const resources: DeclaredResource[] = [];
+    const providerHosts = new Map<string, string>();
 
     const mocks: PulumiModule.runtime.Mocks = {
         async newResource(args) {
             let inputs = unwrapSecrets(args.inputs).value as Record<string, unknown>;
+            // An explicit provider reference is "<urn>::<id>"; its host decides which engine the fakes ask.
+            const engine = args.provider ? providerHosts.get(args.provider.slice(args.provider.lastIndexOf("::") + 2)) : undefined;
             if (args.type === TYPES.image) inputs = checkImageInputs(inputs);
             const id = `${args.name}-id`;
+            if (args.type === TYPES.dockerProvider) providerHosts.set(id, String(inputs.host));
             const previous = [...priorByUrn.values()].find((resource) => resource.name === args.name && resource.type === args.type);
             if (previous && isDeepStrictEqual(previous.inputs, inputs)) {
                 const state = { ...previous.outputs };
@@ -147,13 +153,13 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
                     return { id, state: { ...args.inputs, hex: bytes.toString("hex"), b64Std: bytes.toString("base64"), b64Url: bytes.toString("base64url"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() } };
                 }
                 case "docker:index/remoteImage:RemoteImage":
-                    return { id, state: { ...args.inputs, imageId: await fake.imageId(String(inputs.name)), repoDigest: "" } };
+                    return { id, state: { ...args.inputs, imageId: await fake.imageId(String(inputs.name), engine), repoDigest: "" } };
                 case TYPES.image: {
                     // image.go Create: outputs imageName, and with skipPush the local image id as repoDigest.
                     const build = inputs.build as Record<string, unknown>;
                     return {
                         id: String(inputs.imageName),
-                        state: { ...inputs, repoDigest: await fake.buildImage(inputs), baseImageName: inputs.imageName, context: build.context, dockerfile: build.dockerfile, platform: build.platform, registryServer: "" },
+                        state: { ...inputs, repoDigest: await fake.buildImage(inputs, engine), baseImageName: inputs.imageName, context: build.context, dockerfile: build.dockerfile, platform: build.platform, registryServer: "" },
                     };
                 }
                 default:
@@ -195,6 +201,8 @@ export async function declare(options: DeclareOptions): Promise<Declaration> {
                     name: request.getName(),
                     parent: request.getParent() ? nameOfUrn(request.getParent()) : "",
                     custom: request.getCustom(),
+                    // "<urn>::<id>" of an explicit provider; empty for the default one.
+                    ...(request.getProvider() ? { provider: nameOfUrn(request.getProvider().slice(0, request.getProvider().lastIndexOf("::"))) } : {}),
                     inputs,
                     secretInputs: secretInputs.sort(),
                     dependsOn: [...new Set(request.getDependenciesList().map(nameOfUrn))].sort(),
@@ -247,6 +255,7 @@ interface RegisterResourceRequest {
     getName(): string;
     getParent(): string;
     getCustom(): boolean;
+    getProvider(): string;
     getObject(): { toJavaScript(): unknown };
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
@@ -277,5 +286,6 @@ export const TYPES = {
     image: "docker:index/image:Image",
     randomPassword: "random:index/randomPassword:RandomPassword",
     randomId: "random:index/randomId:RandomId",
+    dockerProvider: "pulumi:providers:docker",
     cluster: "keycloak-cluster:index:KeycloakCluster",
 } as const;

@@ -24,9 +24,15 @@
  *   clears InitErrors (deployment_executor.go refresh, step.go RefreshStep).
  * - On a failed step no new step starts, running ones finish, and pending deletes do not run; the state keeps
  *   what was done.
+ * - A resource with an explicit provider is created, read, updated and deleted on that provider's engine (its
+ *   `host`). A resource whose provider changes is not modelled: newer engines ask the new provider's
+ *   DiffConfig whether to replace (step_generator.go providerChanged, pulumi/pulumi#18509), and the docker
+ *   provider does not force a replacement for `host`, so the object would stay on the old engine. The program
+ *   never does it: a resource's name carries its host.
  */
 import type { Declaration, DeclaredResource } from "../../support/declaration";
 import { TYPES } from "../../support/declaration";
+import { engineClient } from "./docker";
 import { HarnessContext, PartialCreateError, plannedState, PROVIDERS, ProviderState, ResourceTiming } from "./resources";
 import { attributeSpec, schemaValue, Spec, validateDeclaration } from "./schema";
 
@@ -187,6 +193,9 @@ export function plan(state: Declaration | undefined, next: Declaration, replaceT
             kinds.set(resource.name, "create");
             continue;
         }
+        if ((old.provider ?? "") !== (resource.provider ?? "")) {
+            throw new Error(`${resource.name}: its provider changes from ${old.provider ?? "the default"} to ${resource.provider ?? "the default"}, which the harness does not model`);
+        }
         // The native Image diffs its old checked inputs; the bridged resources diff their state.
         const diff = diffResource(resource.type, resource.type === TYPES.image ? old.inputs : old.outputs, resource.inputs, resource.replaceOnChanges);
         let kind: StepKind = diff.replaceKeys.length > 0 ? "replace" : diff.changed.length > 0 ? "update" : "same";
@@ -308,6 +317,14 @@ async function runGraph(items: string[], dependencies: (item: string) => string[
     if (stuck.length > 0) throw new Error(`Dependency cycle among: ${stuck.join(", ")}`);
 }
 
+/** The context whose engine is the one `resource`'s provider (found in `declaration`) talks to. */
+function onEngineOf(ctx: HarnessContext, declaration: Declaration | undefined, resource: DeclaredResource): HarnessContext {
+    if (!resource.provider) return ctx;
+    const provider = declaration?.resources.find((candidate) => candidate.type === TYPES.dockerProvider && candidate.name === resource.provider);
+    if (!provider) throw new Error(`${resource.name}: its provider ${resource.provider} is not in the declaration`);
+    return { ...ctx, docker: engineClient(ctx.docker, String(provider.inputs.host)) };
+}
+
 /** The deployment state as it evolves during one operation; `snapshot()` is what a checkpoint would hold. */
 class Deployment {
     private readonly resources = new Map<string, DeclaredResource>();
@@ -386,13 +403,13 @@ export async function apply(ctx: HarnessContext, state: Declaration | undefined,
 
     const deleteOld = async (old: DeclaredResource) => {
         operations.push(`delete ${old.name}`);
-        if (!old.retainOnDelete) await PROVIDERS[old.type].delete(stepCtx, old);
+        if (!old.retainOnDelete) await PROVIDERS[old.type].delete(onEngineOf(stepCtx, state, old), old);
         deployment.remove(old);
     };
     const create = async (resource: DeclaredResource) => {
         operations.push(`create ${resource.name}`);
         try {
-            const outputs = await PROVIDERS[resource.type].create(stepCtx, resource);
+            const outputs = await PROVIDERS[resource.type].create(onEngineOf(stepCtx, next, resource), resource);
             deployment.set({ ...resource, outputs, initErrors: undefined });
         } catch (error) {
             if (error instanceof PartialCreateError) deployment.set({ ...resource, outputs: error.state, initErrors: [error.message.split("\n")[0]] });
@@ -417,7 +434,7 @@ export async function apply(ctx: HarnessContext, state: Declaration | undefined,
                         return;
                     case "update": {
                         operations.push(`update ${name}`);
-                        const outputs = await PROVIDERS[resource.type].update(stepCtx, old!, resource, plannedAfterUpdate(old!, resource));
+                        const outputs = await PROVIDERS[resource.type].update(onEngineOf(stepCtx, next, resource), old!, resource, plannedAfterUpdate(old!, resource));
                         deployment.set({ ...resource, outputs, initErrors: undefined });
                         return;
                     }
@@ -473,7 +490,7 @@ export async function refresh(ctx: HarnessContext, state: Declaration): Promise<
     const removed: string[] = [];
     await Promise.all(
         state.resources.map(async (resource) => {
-            const outputs = await PROVIDERS[resource.type].read(ctx, resource);
+            const outputs = await PROVIDERS[resource.type].read(onEngineOf(ctx, state, resource), resource);
             if (outputs === undefined) {
                 removed.push(resource.name);
                 deployment.remove(resource);
@@ -495,7 +512,7 @@ export async function destroy(ctx: HarnessContext, state: Declaration): Promise<
             outcome.retained.push(resource.name);
             return;
         }
-        await PROVIDERS[resource.type].delete(ctx, resource);
+        await PROVIDERS[resource.type].delete(onEngineOf(ctx, state, resource), resource);
         if (resource.type !== TYPES.cluster) outcome.deleted.push(resource.name);
     });
     outcome.deleted.sort();

@@ -6,6 +6,23 @@ export function connectDocker(): Docker {
     return process.env.DOCKER_HOST ? new Docker() : new Docker({ socketPath: "/var/run/docker.sock" });
 }
 
+const engineClients = new Map<string, Docker>();
+
+/**
+ * The client for a docker.Provider's `host`, or `local` for the default provider. The harness speaks to
+ * engines through their unix sockets only (ssh:// and tcp:// need what the CLI and provider bring).
+ */
+export function engineClient(local: Docker, host: string | undefined): Docker {
+    if (host === undefined) return local;
+    if (!host.startsWith("unix://")) throw new Error(`The e2e harness reaches Docker engines through unix:// sockets only, not ${host}`);
+    let client = engineClients.get(host);
+    if (!client) {
+        client = new Docker({ socketPath: host.slice("unix://".length) });
+        engineClients.set(host, client);
+    }
+    return client;
+}
+
 /** Fails with a clear message when the engine cannot be reached. */
 export async function ensureEngine(docker: Docker): Promise<{ serverVersion: string; apiVersion: string }> {
     try {

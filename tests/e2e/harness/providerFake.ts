@@ -2,7 +2,7 @@
 import type Docker from "dockerode";
 import { randomInt } from "node:crypto";
 import type { ProviderFake } from "../../support/declaration";
-import { isNotFound } from "./docker";
+import { engineClient, isNotFound } from "./docker";
 import { buildImageV1, ImageBuildInputs } from "./imageBuild";
 
 const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -40,9 +40,9 @@ export const imageBuildSeconds = new Map<string, number>();
 export function localProviderFake(docker: Docker, log: (message: string) => void = () => undefined): ProviderFake {
     return {
         password: (_name, inputs) => generatePassword(inputs),
-        imageId: (imageName) => localImageId(docker, imageName),
-        async buildImage(inputs) {
-            const built = await buildImageV1(docker, inputs as unknown as ImageBuildInputs, log);
+        imageId: (imageName, engine) => localImageId(engineClient(docker, engine), imageName),
+        async buildImage(inputs, engine) {
+            const built = await buildImageV1(engineClient(docker, engine), inputs as unknown as ImageBuildInputs, log);
             imageBuildSeconds.set(String(inputs.imageName), built.seconds);
             return built.id;
         },

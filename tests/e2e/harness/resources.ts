@@ -498,6 +498,8 @@ export const PROVIDERS: Record<string, Provider> = {
     [TYPES.cluster]: noProvider,
     [TYPES.randomPassword]: randomPassword,
     [TYPES.randomId]: randomId,
+    // An explicit provider holds configuration only: nothing to create, read or delete on an engine.
+    [TYPES.dockerProvider]: noProvider,
     [TYPES.remoteImage]: remoteImage,
     [TYPES.image]: builtImage,
     [TYPES.network]: network,

@@ -11,6 +11,7 @@
  *  - RemoteImage = TF docker_image: resource_docker_image.go (name ForceNew, keep_locally in place).
  *  - RandomPassword: hashicorp/terraform-provider-random internal/provider/resource_password.go
  *    (every argument RequiresReplace).
+ *  - docker Provider: @pulumi/docker 5.2.0 provider.d.ts (ProviderArgs).
  *  - RandomId: the same repository, internal/provider/resource_id.go (byte_length and prefix RequiresReplace,
  *    keepers RequiresReplaceIfValuesNotNull: a changed non-null keeper replaces).
  * SDKv2 has no null for primitives: an unset string/number/bool is "", 0, false and an unset list/set is empty,
@@ -67,6 +68,18 @@ const stringMap: Spec = { kind: "map" };
 
 export const INPUT_SPECS: Record<string, Spec> = {
     [TYPES.cluster]: obj({}),
+    // pulumi-docker's explicit provider (ProviderArgs in @pulumi/docker 5.2.0): the SDK hands non-string
+    // provider inputs over JSON-encoded, so sshOpts arrives as text. Only unix:// hosts are reachable here.
+    [TYPES.dockerProvider]: obj(
+        {
+            host: str({ check: (value) => (value.startsWith("unix://") ? undefined : "the harness reaches engines through unix:// sockets only") }),
+            sshOpts: str(),
+            caMaterial: str(),
+            certMaterial: str(),
+            keyMaterial: str(),
+        },
+        ["host"],
+    ),
     // resource_password.go: length RequiresReplace; special/upper/lower/numeric Optional+Computed, default true, RequiresReplace.
     [TYPES.randomPassword]: obj(
         {
