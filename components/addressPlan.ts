@@ -125,7 +125,8 @@ export function planNode(settings: ClusterSettings, index: number): NodePlan {
         containerName: `${settings.clusterName}-keycloak-${index}`,
         address: formatIPv4(subnet.base + FIRST_NODE_OFFSET + index - 1),
         hostPort,
-        url: `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
+        // With several hosts the node's HTTP is on its host's private address (the load balancer comes from another host).
+        url: settings.hosts.length > 0 ? `http://${settings.hosts[nodeHostPosition(index, settings.hosts.length)].address}:${hostPort}` : `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
         ...(settings.hosts.length > 0 ? { placement: { host: settings.hosts[nodeHostPosition(index, settings.hosts.length)], ports: nodeClusterPorts(index) } } : {}),
     };
 }

@@ -493,12 +493,14 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     };
     const postgresHost = homeHost("postgresHost");
     const loadBalancerHost = homeHost("loadBalancerHost");
+    if (hosts.length > 0 && databaseHostPort !== undefined) {
+        problems.push(`${describe("databaseHostPort", databaseHostPort)}: not available with hosts; PostgreSQL is published on its host's private address, port ${POSTGRES_CLUSTER_PORT}, for the nodes of every host`);
+    }
     if (hosts.length > 0 && replicas !== undefined && basePort !== undefined && loadBalancerPort !== undefined) {
         const uses: HostPortUse[] = [
             { host: loadBalancerHost!, port: loadBalancerPort, what: "the load balancer (loadBalancerPort)" },
             ...(httpRedirectPort !== undefined ? [{ host: loadBalancerHost!, port: httpRedirectPort, what: "the load balancer's redirect (httpRedirectPort)" }] : []),
             { host: postgresHost!, port: POSTGRES_CLUSTER_PORT, what: "PostgreSQL for the other hosts" },
-            ...(databaseHostPort !== undefined ? [{ host: postgresHost!, port: databaseHostPort, what: "PostgreSQL (databaseHostPort)" }] : []),
         ];
         for (let index = 1; index <= replicas; index++) {
             const host = hosts[nodeHostPosition(index, hosts.length)].name;

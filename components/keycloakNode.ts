@@ -86,18 +86,21 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
     return env;
 }
 
-/** The node's published ports: HTTP on loopback, and with several hosts its cluster ports on the private address. */
+/**
+ * The node's published ports: HTTP on loopback; with several hosts, HTTP, management and JGroups on the host's
+ * private address instead (the load balancer and the other hosts reach them there). Ordered by container port
+ * and one binding per container port, as the provider reads them back (flattenContainerPorts sorts by port; Docker
+ * lists several bindings of one port in an order of its own), so a refresh finds no change.
+ */
 export function keycloakNodePorts(settings: ClusterSettings, node: NodePlan): docker.types.input.ContainerPort[] {
-    const http = { internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: nodeBindAddress(settings.bindAddress), protocol: "tcp" };
-    if (!node.placement) return [http];
+    if (!node.placement) return [{ internal: KEYCLOAK_HTTP_PORT, external: node.hostPort, ip: nodeBindAddress(settings.bindAddress), protocol: "tcp" }];
     const { address } = node.placement.host;
     const { transport, failureDetection, management } = node.placement.ports;
     const onPrivateAddress = (internal: number, external: number) => ({ internal, external, ip: address, protocol: "tcp" });
     return [
-        http,
+        onPrivateAddress(JGROUPS_BIND_PORT, transport),
         onPrivateAddress(KEYCLOAK_HTTP_PORT, node.hostPort),
         onPrivateAddress(KEYCLOAK_MANAGEMENT_PORT, management),
-        onPrivateAddress(JGROUPS_BIND_PORT, transport),
         // FD_SOCK2 listens on the advertised transport port + its offset, inside the container as well.
         onPrivateAddress(failureDetection, failureDetection),
     ];

@@ -57,13 +57,16 @@ export function loadBalancerServers(settings: ClusterSettings, plan: ClusterPlan
     });
 }
 
-/** Host ports of the load balancer: Keycloak on loadBalancerPort, and with TLS the optional redirect port. */
+/**
+ * Host ports of the load balancer: Keycloak on loadBalancerPort, and with TLS the optional redirect port.
+ * Ordered by container port, as the provider reads them back (flattenContainerPorts sorts by port).
+ */
 export function loadBalancerPorts(settings: ClusterSettings): docker.types.input.ContainerPort[] {
     const publish = (internal: number, external: number) => ({ internal, external, ip: settings.bindAddress, protocol: "tcp" });
     if (!settings.tls) return [publish(LOAD_BALANCER_HTTP_PORT, settings.loadBalancerPort)];
     return [
-        publish(LOAD_BALANCER_HTTPS_PORT, settings.loadBalancerPort),
         ...(settings.httpRedirectPort !== undefined ? [publish(LOAD_BALANCER_HTTP_PORT, settings.httpRedirectPort)] : []),
+        publish(LOAD_BALANCER_HTTPS_PORT, settings.loadBalancerPort),
     ];
 }
 

@@ -48,11 +48,13 @@ export function postgresContainerArgs(inputs: PostgresInputs): docker.ContainerA
         envs,
         volumes: [{ volumeName: inputs.volumeName, containerPath: POSTGRES_DATA_PATH }],
         networksAdvanced: [{ name: inputs.networkName, ipv4Address: plan.postgres.address, aliases: [POSTGRES_ALIAS] }],
-        ports: [
-            ...(settings.databaseHostPort === undefined ? [] : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }]),
-            // Several hosts: the nodes on the other hosts connect on this host's private address.
-            ...(plan.postgres.host ? [{ internal: POSTGRES_PORT, external: POSTGRES_CLUSTER_PORT, ip: plan.postgres.host.address, protocol: "tcp" }] : []),
-        ],
+        // Several hosts: the nodes on the other hosts connect on this host's private address (databaseHostPort is
+        // refused then: a second binding of 5432 would read back in an order of Docker's own).
+        ports: plan.postgres.host
+            ? [{ internal: POSTGRES_PORT, external: POSTGRES_CLUSTER_PORT, ip: plan.postgres.host.address, protocol: "tcp" }]
+            : settings.databaseHostPort === undefined
+              ? []
+              : [{ internal: POSTGRES_PORT, external: settings.databaseHostPort, ip: settings.bindAddress, protocol: "tcp" }],
         // A first start initialises the cluster (initdb) before the server listens on TCP.
         healthcheck: containerHealthcheck(postgresHealthTest(settings), {
             intervalSeconds: 5,

@@ -939,6 +939,11 @@ describe(`Keycloak cluster "${CLUSTER_NAME}" on a real Docker engine`, () => {
             stackConfig = config;
             const publicUrl = `https://localhost:${LB_PORT}`;
             expect(state!.stackOutputs.publicUrl).toBe(publicUrl);
+            // Settled: the load balancer's two ports (and everything else) read back as declared.
+            const refreshed = await refresh(ctx, state!);
+            expect(refreshed.changed).toEqual([]);
+            state = refreshed.state;
+            expect(changesOf(preview(state, await declareStack(config, fake, state, { secretKeys: ["tlsCertificate", "tlsKey"] })))).toEqual(NO_CHANGES);
             expect(facts.loadBalancer.url).toBe(`https://127.0.0.1:${LB_PORT}`);
             const admin = await adminToken(facts.nodes[0].url);
             // "existed" when run alone on the cluster of the earlier tests (jest -t); in the full suite it starts empty.

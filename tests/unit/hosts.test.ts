@@ -77,6 +77,15 @@ describe("settings across hosts", () => {
     });
 });
 
+const problemsOfHosts = (args: Record<string, unknown>): string[] => {
+    try {
+        resolveSettings(args);
+        return [];
+    } catch (error) {
+        return (error as { problems: string[] }).problems;
+    }
+};
+
 describe("declared across hosts", () => {
     let three: Declaration;
     beforeAll(async () => {
@@ -110,12 +119,12 @@ describe("declared across hosts", () => {
     test("a node on another host than PostgreSQL and the load balancer: cluster ports on its private address, advertised; database and trusted proxy across hosts", () => {
         const node2 = container(three, "keycloak-b-node-2");
         expect(node2.inputs.ports).toEqual([
-            { internal: 8080, external: 8081, ip: "127.0.0.1", protocol: "tcp" },
+            { internal: 7800, external: 7801, ip: "192.168.77.2", protocol: "tcp" },
             { internal: 8080, external: 8081, ip: "192.168.77.2", protocol: "tcp" },
             { internal: 9000, external: 9001, ip: "192.168.77.2", protocol: "tcp" },
-            { internal: 7800, external: 7801, ip: "192.168.77.2", protocol: "tcp" },
             { internal: 57801, external: 57801, ip: "192.168.77.2", protocol: "tcp" },
         ]);
+        expect(three.stackOutputs.nodeUrls).toEqual(["http://192.168.77.1:8080", "http://192.168.77.2:8081", "http://192.168.77.1:8082"]);
         const env = envOf(node2);
         expect(env).toMatchObject({
             KC_DB_URL_HOST: "192.168.77.1",
@@ -129,6 +138,17 @@ describe("declared across hosts", () => {
         // Beside PostgreSQL, node 1 reaches it on the host's own network.
         expect(envOf(container(three, "keycloak-a-node-1")).KC_DB_URL_HOST).toBe("postgres");
         expect(container(three, "keycloak-a-postgres").inputs.ports).toEqual([{ internal: 5432, external: 5432, ip: "192.168.77.1", protocol: "tcp" }]);
+    });
+
+    test("every container's ports are in the order the provider reads them back: by container port, one binding each", async () => {
+        const tlsless = await declareStack({ hosts, replicas: 4, loadBalancerHost: "b", postgresHost: "b" });
+        for (const declaration of [three, tlsless]) {
+            for (const resource of declaration.resources.filter((candidate) => candidate.type === TYPES.container)) {
+                const internal = ((resource.inputs.ports ?? []) as { internal: number }[]).map((port) => port.internal);
+                expect({ name: resource.name, internal }).toEqual({ name: resource.name, internal: [...new Set(internal)].sort((a, b) => a - b) });
+            }
+        }
+        expect(problemsOfHosts({ hosts, databaseHostPort: 15432 })).toEqual([expect.stringMatching(/^databaseHostPort = 15432: not available with hosts; PostgreSQL is published on its host's private address, port 5432/)]);
     });
 
     test("the load balancer has a fixed server per possible node, the same for every replica count", () => {

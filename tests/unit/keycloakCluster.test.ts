@@ -380,9 +380,10 @@ describe("the edge: TLS at the load balancer and what is exposed where", () => {
         const tls = { hostname: "https://sso.example.com:8443", loadBalancerPort: 8443, httpRedirectPort: 8081, basePort: 9080, tlsCertificate: certificate.certificatePem, tlsKey: certificate.keyPem };
         const declaration = await declareStack(tls, unitProviderFake, undefined, { secretKeys: ["tlsCertificate", "tlsKey"] });
         const lb = byName(declaration).get("keycloak-load-balancer") as Container;
+        // By container port: the order the provider reads them back in.
         expect(portsOf(lb)).toEqual([
-            { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
             { internal: 8080, external: 8081, ip: "127.0.0.1", protocol: "tcp" },
+            { internal: 8443, external: 8443, ip: "127.0.0.1", protocol: "tcp" },
         ]);
         const pem = lb.inputs.uploads!.find((upload) => upload.file === "/usr/local/etc/haproxy/keycloak.pem")!;
         expect(pem.content).toBe(`${certificate.certificatePem.trim()}\n${certificate.keyPem.trim()}\n`);

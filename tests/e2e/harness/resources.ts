@@ -430,14 +430,18 @@ async function readContainer(ctx: HarnessContext, state: DeclaredResource): Prom
     return read;
 }
 
-/** resource_docker_container_structures.go flattenContainerPorts: one entry per host binding, ordered by port. */
+/**
+ * resource_docker_container_structures.go flattenContainerPorts: the port keys sorted by port number (byPortAndProtocol),
+ * then one entry per host binding in the order Docker lists them (Docker 20.10 lists several bindings of one port
+ * in the reverse of their creation order, measured here).
+ */
 function flattenContainerPorts(ports: Record<string, { HostIp: string; HostPort: string }[] | null>): ProviderState[] {
     return Object.entries(ports)
+        .sort(([a], [b]) => Number(a.split("/")[0]) - Number(b.split("/")[0]))
         .flatMap(([key, bindings]) => {
             const [internal, protocol] = key.split("/");
             return (bindings ?? []).map((binding) => ({ internal: Number(internal), external: Number(binding.HostPort), ip: binding.HostIp, protocol }));
-        })
-        .sort((a, b) => a.internal - b.internal || a.ip.localeCompare(b.ip));
+        });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** What the suite needs to know about, and observe in, a running cluster. */
 import type Docker from "dockerode";
 import { Socket } from "node:net";
-import { LOAD_BALANCER_HTTPS_PORT, LOAD_BALANCER_STATS_PORT } from "../../../components/addressPlan";
+import { LOAD_BALANCER_HTTP_PORT, LOAD_BALANCER_HTTPS_PORT, LOAD_BALANCER_STATS_PORT } from "../../../components/addressPlan";
 import { CLUSTER_LABEL, ROLE_LABEL } from "../../../components/labels";
 import type { Declaration, DeclaredResource } from "../../support/declaration";
 import { TYPES } from "../../support/declaration";
@@ -51,10 +51,12 @@ export function clusterFacts(declaration: Declaration): ClusterFacts {
     const pgResource = containers.find((r) => role(r) === "postgres")!;
     const pgEnv = Object.fromEntries((inputsOf(pgResource).envs ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
     const lbIp = lb.networksAdvanced![0].ipv4Address!;
-    const scheme = lb.ports![0].internal === LOAD_BALANCER_HTTPS_PORT ? "https" : "http";
+    const tlsPort = lb.ports!.find((port) => port.internal === LOAD_BALANCER_HTTPS_PORT);
+    const scheme = tlsPort ? "https" : "http";
+    const keycloakPort = tlsPort ?? lb.ports!.find((port) => port.internal === LOAD_BALANCER_HTTP_PORT)!;
     return {
         nodes,
-        loadBalancer: { containerName: lb.name, ip: lbIp, url: `${scheme}://127.0.0.1:${lb.ports![0].external}`, scheme },
+        loadBalancer: { containerName: lb.name, ip: lbIp, url: `${scheme}://127.0.0.1:${keycloakPort.external}`, scheme },
         postgres: { resourceName: pgResource.name, containerName: inputsOf(pgResource).name, user: pgEnv.POSTGRES_USER, database: pgEnv.POSTGRES_DB, password: pgEnv.POSTGRES_PASSWORD },
         adminUsername: String(declaration.stackOutputs.adminUsername),
         adminPassword: String(declaration.stackOutputs.adminPassword),

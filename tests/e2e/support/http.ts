@@ -12,7 +12,8 @@ export interface HttpResult {
 /** One request with a hard timeout; network errors become status 0 with the error text. */
 export async function http(url: string, init: RequestInit = {}, timeoutMs = 10_000): Promise<HttpResult> {
     const host = new URL(url).hostname;
-    if (host !== "127.0.0.1" && !host.startsWith("10.")) throw new Error(`The suite only talks to 127.0.0.1 and its own cluster network, not ${host}`);
+    // 192.168.77.0/24 is the private link between the engines the multi-host suite starts in its own namespaces.
+    if (host !== "127.0.0.1" && !host.startsWith("10.") && !host.startsWith("192.168.77.")) throw new Error(`The suite only talks to 127.0.0.1, its own cluster networks and its own namespaces, not ${host}`);
     try {
         const response = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
         return { status: response.status, text: await response.text(), headers: response.headers };
