@@ -7,7 +7,8 @@
  *   npm run test:e2e -- tests/e2e/multihost.e2e.test.ts
  */
 import type Docker from "dockerode";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import type { Declaration } from "../support/declaration";
 import { declareStack, StackConfig } from "../support/program";
@@ -16,7 +17,7 @@ import { connectDocker, engineClient, ensureEngine, execIn, sleep } from "./harn
 import { E2E_IMAGES } from "./harness/images";
 import { localProviderFake } from "./harness/providerFake";
 import type { HarnessContext } from "./harness/resources";
-import { pollUntil } from "./support/cluster";
+import { ClusterFacts, loadBalancerSlots, pollUntil } from "./support/cluster";
 import { adminApi, http, json, token, userinfo } from "./support/http";
 import { runLoad } from "./support/load";
 import { createProbeRealm, probeRealm, probeToken } from "./support/probe";
@@ -53,6 +54,11 @@ function log(message: string): void {
 
 function engines(...args: string[]): void {
     execFileSync("bash", [ENGINES_SCRIPT, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+}
+
+/** The same without blocking the event loop, so the client load keeps running while an engine stops. */
+async function enginesInBackground(...args: string[]): Promise<void> {
+    await promisify(execFile)("bash", [ENGINES_SCRIPT, ...args]);
 }
 
 const engineOf = (host: { engine: string }) => engineClient(local, host.engine);
@@ -178,13 +184,24 @@ describe("one cluster over two Docker engines", () => {
     test("stopping the whole second engine under load costs no request; the view shrinks, and the host's return rejoins it", async () => {
         const sessions = await Promise.all([0, 1, 2, 3].map(() => probeToken(LB_URL, PROBE)));
         let stoppedAt: number | undefined;
+        let stopReturnedAt: number | undefined;
+        let lbDownAt: number | undefined;
         let shrunkAt: number | undefined;
         const survivors = three.filter((node) => node.host.name === "h1");
+        // The load balancer's view, read inside its container on host 1 (stats listen on its loopback only).
+        const lbFacts = { loadBalancer: { containerName: `${CLUSTER_NAME}-lb` } } as ClusterFacts;
+        const h1 = engineOf(HOSTS[0]);
         const watcher = (async () => {
             await sleep(3000);
             stoppedAt = Date.now();
             log("stopping engine 2");
-            engines("stop", "2");
+            const stopping = enginesInBackground("stop", "2").then(() => (stopReturnedAt = Date.now()));
+            await pollUntil("the load balancer to mark node 2 down", 60_000, async () => {
+                const node2 = (await loadBalancerSlots(h1, lbFacts)).find((slot) => slot.name === "node2");
+                return node2 && /^(DOWN|MAINT)/.test(node2.status) ? true : undefined;
+            }, 200);
+            lbDownAt = Date.now();
+            await stopping;
             await waitForSizes(survivors, 2, 90_000);
             shrunkAt = Date.now();
         })();
@@ -199,19 +216,23 @@ describe("one cluster over two Docker engines", () => {
             pauseAfterFailureMs: 100,
             // Keep going 5 s past the moment the survivors' view shrank.
             done: () => shrunkAt !== undefined && Date.now() - shrunkAt >= 5000,
-            phase: () => (stoppedAt === undefined ? "before" : shrunkAt === undefined ? "stopping" : "after"),
+            phase: () => (stoppedAt === undefined ? "beforeStop" : lbDownAt === undefined ? "stopToLbDown" : shrunkAt === undefined ? "lbDownToViewShrunk" : "after"),
         });
         await watcher;
         log(`engine 2 stopped under load: ${load.requests} requests, ${load.failures.length} failed`);
         report.failover = {
             requests: load.requests,
             failed: load.failures.length,
-            gapSeconds: seconds(stoppedAt!, shrunkAt!),
+            gapSeconds: seconds(stoppedAt!, lbDownAt!),
+            engineStopSeconds: seconds(stoppedAt!, stopReturnedAt!),
+            viewShrunkSeconds: seconds(stoppedAt!, shrunkAt!),
             requestsByPhase: load.byPhase,
             failures: load.failures.slice(0, 5).map((failure) => ({ ...failure, at: undefined, msAfterStop: failure.at - stoppedAt! })),
         };
         expect(load.stoppedBy).toBe("done");
         expect(load.failures).toEqual([]);
+        // The load went on while the engine stopped: requests were sent between the stop and the load balancer noticing.
+        expect(load.byPhase.stopToLbDown ?? 0).toBeGreaterThan(20);
         expect(await Promise.all(survivors.map(clusterSize))).toEqual([2, 2]);
 
         const startedAt = Date.now();
@@ -221,6 +242,11 @@ describe("one cluster over two Docker engines", () => {
         report.rejoinSeconds = seconds(startedAt, Date.now());
         report.clusterSizesAfterRejoin = sizes;
         expect(sizes).toEqual([3, 3, 3]);
+        await pollUntil("the load balancer to send to node 2 again", 60_000, async () => {
+            const node2 = (await loadBalancerSlots(h1, lbFacts)).find((slot) => slot.name === "node2");
+            return node2?.status.startsWith("UP") ? true : undefined;
+        }, 500);
+        report.backInLoadBalancerSeconds = seconds(startedAt, Date.now());
     });
 
     test("scales out 3 → 4: one container created on its host, nothing else", async () => {
