@@ -161,7 +161,7 @@ export function planCluster(settings: ClusterSettings): ClusterPlan {
             containerName: `${settings.clusterName}-postgres`,
             address: formatIPv4(subnet.base + 2),
             volumeName: `${settings.clusterName}-pgdata`,
-            ...(settings.hosts.length > 0 ? { host: hostNamed(settings, settings.postgresHost) } : {}),
+            ...(settings.hosts.length > 0 && !settings.externalDatabase ? { host: hostNamed(settings, settings.postgresHost) } : {}),
         },
         loadBalancer: {
             containerName: `${settings.clusterName}-lb`,

@@ -108,6 +108,12 @@ export interface KeycloakClusterArgs {
      * ((i - 1) mod H). Default `""`: the one local engine.
      */
     hosts?: string | DockerHost[];
+    /**
+     * `host:port` of an existing PostgreSQL (a managed or otherwise highly available one) the nodes use instead
+     * of the cluster's own: no PostgreSQL container, image or volume is declared. Needs `databasePassword` (the
+     * password of `databaseUser` there). Default `""`: the cluster runs its own PostgreSQL.
+     */
+    externalDatabase?: string;
     /** With `hosts`: the host PostgreSQL runs on. Default `""`: the first host. */
     postgresHost?: string;
     /** With `hosts`: the host the load balancer runs on. Default `""`: the first host. */
@@ -152,7 +158,9 @@ export interface ClusterSettings {
     startupTimeoutSeconds: number;
     /** Empty: one local engine (the provider's default). */
     hosts: DockerHost[];
-    /** Names of entries of `hosts`; undefined without hosts. */
+    /** Set when the nodes use an existing PostgreSQL instead of the cluster's own. */
+    externalDatabase: { host: string; port: number } | undefined;
+    /** Names of entries of `hosts`; undefined without hosts (and postgresHost without the cluster's own PostgreSQL). */
     postgresHost: string | undefined;
     loadBalancerHost: string | undefined;
     /** "" means: generate one. */
@@ -207,6 +215,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     keycloakMemoryMb: { type: "integer", default: 2048, description: "Memory limit of each Keycloak container in MB (768 to 65536); the heap is 70% of it." },
     startupTimeoutSeconds: { type: "integer", default: 600, description: "Seconds pulumi up waits for each container to be healthy, and its healthcheck start period (240 to 1080)." },
     clusterName: { type: "string", default: "keycloak", description: "Prefix of every Docker object name." },
+    externalDatabase: { type: "string", default: "", description: "host:port of an existing (highly available) PostgreSQL to use instead of the cluster's own; needs databasePassword." },
     hosts: { type: "json", default: "", description: "Docker hosts as a JSON list of {name, engine, address}; node i runs on host (i-1) mod H; empty means the local engine." },
     postgresHost: { type: "string", default: "", description: "With hosts: the host PostgreSQL runs on; empty means the first." },
     loadBalancerHost: { type: "string", default: "", description: "With hosts: the host the load balancer runs on; empty means the first." },
@@ -476,6 +485,20 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         );
     }
 
+    const externalDatabaseValue = valueOf("externalDatabase");
+    let externalDatabase: { host: string; port: number } | undefined;
+    if (externalDatabaseValue !== "") {
+        const match = typeof externalDatabaseValue === "string" ? /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*):(\d{1,5})$/.exec(externalDatabaseValue) : null;
+        if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+            problems.push(`${describe("externalDatabase", externalDatabaseValue)}: must be host:port of a PostgreSQL server, e.g. keycloak-db.internal:5432 (a lowercase host name or an IPv4 address)`);
+        } else {
+            externalDatabase = { host: match[1], port: Number(match[2]) };
+            if (databasePassword === "") problems.push(`${describe("externalDatabase", externalDatabaseValue)}: needs databasePassword, the password of databaseUser on that server (set it with config set --secret)`);
+            if (databaseHostPort !== undefined) problems.push(`${describe("databaseHostPort", databaseHostPort)}: publishes the cluster's own PostgreSQL, which externalDatabase replaces; set it to 0`);
+            if (valueOf("postgresHost") !== "") problems.push(`${describe("postgresHost", valueOf("postgresHost"))}: places the cluster's own PostgreSQL, which externalDatabase replaces; leave it empty`);
+        }
+    }
+
     const hostsValue = valueOf("hosts");
     const parsedHosts = hostsValue === "" ? { hosts: [], problems: [] } : parseHosts(hostsValue);
     problems.push(...parsedHosts.problems);
@@ -491,16 +514,16 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         if (!hosts.some((host) => host.name === value)) problems.push(`${describe(key, value)}: names no host; hosts are ${hosts.map((host) => host.name).join(", ")}`);
         return value as string;
     };
-    const postgresHost = homeHost("postgresHost");
+    const postgresHost = externalDatabase ? undefined : homeHost("postgresHost");
     const loadBalancerHost = homeHost("loadBalancerHost");
-    if (hosts.length > 0 && databaseHostPort !== undefined) {
+    if (hosts.length > 0 && databaseHostPort !== undefined && !externalDatabase) {
         problems.push(`${describe("databaseHostPort", databaseHostPort)}: not available with hosts; PostgreSQL is published on its host's private address, port ${POSTGRES_CLUSTER_PORT}, for the nodes of every host`);
     }
     if (hosts.length > 0 && replicas !== undefined && basePort !== undefined && loadBalancerPort !== undefined) {
         const uses: HostPortUse[] = [
             { host: loadBalancerHost!, port: loadBalancerPort, what: "the load balancer (loadBalancerPort)" },
             ...(httpRedirectPort !== undefined ? [{ host: loadBalancerHost!, port: httpRedirectPort, what: "the load balancer's redirect (httpRedirectPort)" }] : []),
-            { host: postgresHost!, port: POSTGRES_CLUSTER_PORT, what: "PostgreSQL for the other hosts" },
+            ...(postgresHost !== undefined ? [{ host: postgresHost, port: POSTGRES_CLUSTER_PORT, what: "PostgreSQL for the other hosts" }] : []),
         ];
         for (let index = 1; index <= replicas; index++) {
             const host = hosts[nodeHostPosition(index, hosts.length)].name;
@@ -541,6 +564,7 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
         databaseHostPort,
         keycloakMemoryMb: keycloakMemoryMb!,
         startupTimeoutSeconds: startupTimeoutSeconds!,
+        externalDatabase,
         hosts,
         postgresHost,
         loadBalancerHost,

@@ -34,6 +34,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
     readonly databasePassword: pulumi.Output<string>;
     readonly networkName: pulumi.Output<string>;
     readonly nodeContainerNames: pulumi.Output<string[]>;
+    /** "" with externalDatabase, as is databaseVolumeName. */
     readonly postgresContainerName: pulumi.Output<string>;
     readonly loadBalancerContainerName: pulumi.Output<string>;
     readonly databaseVolumeName: pulumi.Output<string>;
@@ -76,25 +77,8 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         const databasePassword = passwordOrGenerated(settings.databasePassword, `${name}-database-password`);
         const adminPassword = passwordOrGenerated(settings.adminPassword, `${name}-admin-password`);
 
-        const postgresImage = new docker.RemoteImage(postgresSite.resourceName("postgres-image"), { name: settings.postgresImage, keepLocally: true }, postgresSite.options);
-        const volume = new docker.Volume(
-            postgresSite.resourceName("postgres-data"),
-            { name: plan.postgres.volumeName, labels: clusterLabels(settings.clusterName, "postgres-data") },
-            { ...postgresSite.options, retainOnDelete: settings.retainDatabaseVolume },
-        );
-
-        const postgres = new docker.Container(
-            postgresSite.resourceName("postgres"),
-            postgresContainerArgs({
-                settings,
-                plan,
-                imageId: postgresImage.imageId,
-                networkName: postgresSite.network.name,
-                volumeName: volume.name,
-                password: databasePassword,
-            }),
-            { ...containerOptions, ...postgresSite.options },
-        );
+        // The cluster's own PostgreSQL, unless the nodes use an existing one (externalDatabase).
+        const database = settings.externalDatabase ? undefined : this.postgres(name, settings, plan, postgresSite, databasePassword, containerOptions);
 
         const nodes: docker.Container[] = [];
         for (const node of plan.nodes) {
@@ -117,7 +101,7 @@ export class KeycloakCluster extends pulumi.ComponentResource {
                     {
                         ...containerOptions,
                         ...site.options,
-                        dependsOn: [postgres, ...nodePredecessors(node.index, settings.maxUnavailable).map((index) => nodes[index - 1])],
+                        dependsOn: [...(database ? [database.container] : []), ...nodePredecessors(node.index, settings.maxUnavailable).map((index) => nodes[index - 1])],
                     },
                 ),
             );
@@ -139,11 +123,11 @@ export class KeycloakCluster extends pulumi.ComponentResource {
         this.adminUsername = pulumi.output(settings.adminUsername);
         this.adminPassword = pulumi.secret(adminPassword);
         this.databasePassword = pulumi.secret(databasePassword);
-        this.networkName = postgresSite.network.name;
+        this.networkName = sites[0].network.name;
         this.nodeContainerNames = pulumi.all(nodes.map((node) => node.name));
-        this.postgresContainerName = postgres.name;
+        this.postgresContainerName = database ? database.container.name : pulumi.output("");
         this.loadBalancerContainerName = loadBalancer.name;
-        this.databaseVolumeName = volume.name;
+        this.databaseVolumeName = database ? database.volume.name : pulumi.output("");
 
         this.registerOutputs({
             loadBalancerUrl: this.loadBalancerUrl,
@@ -159,6 +143,29 @@ export class KeycloakCluster extends pulumi.ComponentResource {
             loadBalancerContainerName: this.loadBalancerContainerName,
             databaseVolumeName: this.databaseVolumeName,
         });
+    }
+
+    /** PostgreSQL on its site: image, data volume (kept on destroy by default) and container. */
+    private postgres(
+        name: string,
+        settings: ClusterSettings,
+        plan: ClusterPlan,
+        site: ReturnType<KeycloakCluster["site"]>,
+        password: pulumi.Output<string>,
+        containerOptions: pulumi.CustomResourceOptions,
+    ) {
+        const image = new docker.RemoteImage(site.resourceName("postgres-image"), { name: settings.postgresImage, keepLocally: true }, site.options);
+        const volume = new docker.Volume(
+            site.resourceName("postgres-data"),
+            { name: plan.postgres.volumeName, labels: clusterLabels(settings.clusterName, "postgres-data") },
+            { ...site.options, retainOnDelete: settings.retainDatabaseVolume },
+        );
+        const container = new docker.Container(
+            site.resourceName("postgres"),
+            postgresContainerArgs({ settings, plan, imageId: image.imageId, networkName: site.network.name, volumeName: volume.name, password }),
+            { ...containerOptions, ...site.options },
+        );
+        return { volume, container };
     }
 
     /**

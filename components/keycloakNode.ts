@@ -47,8 +47,8 @@ export function keycloakNodeEnv(settings: ClusterSettings, plan: ClusterPlan, no
     const env: Record<string, string> = {
         // The build-time options, exactly as the optimized image was built with them.
         ...keycloakBuildOptions(),
-        KC_DB_URL_HOST: databaseOnOtherHost ? plan.postgres.host!.address : POSTGRES_ALIAS,
-        KC_DB_URL_PORT: String(databaseOnOtherHost ? POSTGRES_CLUSTER_PORT : POSTGRES_PORT),
+        KC_DB_URL_HOST: settings.externalDatabase?.host ?? (databaseOnOtherHost ? plan.postgres.host!.address : POSTGRES_ALIAS),
+        KC_DB_URL_PORT: String(settings.externalDatabase?.port ?? (databaseOnOtherHost ? POSTGRES_CLUSTER_PORT : POSTGRES_PORT)),
         KC_DB_URL_DATABASE: settings.databaseName,
         KC_DB_USERNAME: settings.databaseUser,
         KC_DB_PASSWORD: secrets.databasePassword,

@@ -100,15 +100,19 @@ async function waitForSizes(nodes: NodeOnHost[], expected: number, timeoutMs: nu
     }, 1000);
 }
 
-/** JGROUPS_PING rows Keycloak takes into account (written in the last 60 s), from PostgreSQL on host 1. */
-async function jgroupsAddresses(): Promise<string[]> {
-    const env = (state!.resources.find((r) => r.name === `${CLUSTER_NAME}-h1-postgres`)!.inputs.envs as string[]).map((entry) => entry.split("="));
-    const value = (key: string) => env.find(([name]) => name === key)![1];
+/**
+ * JGROUPS_PING rows Keycloak takes into account (written in the last 60 s), read in the PostgreSQL container
+ * `containerName` on host 1 (the cluster's own, or the external one of test 4).
+ */
+async function jgroupsAddresses(containerName = `${CLUSTER_NAME}-postgres`, password?: string): Promise<string[]> {
+    const own = state!.resources.find((r) => r.name === `${CLUSTER_NAME}-h1-postgres`);
+    const env = own ? (own.inputs.envs as string[]).map((entry) => entry.split("=")) : [];
+    const value = (key: string) => env.find(([name]) => name === key)?.[1];
     const result = await execIn(
         engineOf(HOSTS[0]),
-        `${CLUSTER_NAME}-postgres`,
-        ["psql", "-X", "-At", "-U", value("POSTGRES_USER"), "-d", value("POSTGRES_DB"), "-c", "select ip from jgroups_ping where extract(epoch from now())::bigint - last_update <= 60 and name <> '(starting)' order by ip"],
-        { env: [`PGPASSWORD=${value("POSTGRES_PASSWORD")}`] },
+        containerName,
+        ["psql", "-X", "-At", "-U", value("POSTGRES_USER") ?? "keycloak", "-d", value("POSTGRES_DB") ?? "keycloak", "-c", "select ip from jgroups_ping where extract(epoch from now())::bigint - last_update <= 60 and name <> '(starting)' order by ip"],
+        { env: [`PGPASSWORD=${password ?? value("POSTGRES_PASSWORD")}`] },
     );
     if (result.exitCode !== 0) throw new Error(`psql: ${result.stderr}`);
     return result.stdout.split("\n").filter((line) => line.length > 0);
@@ -265,5 +269,51 @@ describe("one cluster over two Docker engines", () => {
         const sizes = await waitForSizes(four, 4, 120_000);
         expect(sizes).toEqual([4, 4, 4, 4]);
         report.scaleOut = { created: result.created, replaced: result.replaced, seconds: result.seconds, clusterSizes: sizes };
+    });
+
+    test("an existing PostgreSQL on a host's private address replaces the cluster's own: nothing of it is declared, the nodes of both hosts use it", async () => {
+        await destroy(ctx, state!);
+        state = undefined;
+        // A database the stack does not own, as a managed or Patroni service would be: another container on host 1,
+        // published on its link address only.
+        const password = "External-Database-Password-1";
+        const h1 = engineOf(HOSTS[0]);
+        const external = await h1.createContainer({
+            name: `${CLUSTER_NAME}-external-db`,
+            Image: E2E_IMAGES.postgresImage,
+            Env: ["POSTGRES_USER=keycloak", `POSTGRES_PASSWORD=${password}`, "POSTGRES_DB=keycloak"],
+            Labels: { "keycloak-cluster.e2e": CLUSTER_NAME },
+            ExposedPorts: { "5432/tcp": {} },
+            HostConfig: { PortBindings: { "5432/tcp": [{ HostIp: HOSTS[0].address, HostPort: "15432" }] } },
+        });
+        try {
+            await external.start();
+            await pollUntil("the external PostgreSQL to accept connections", 60_000, async () => {
+                const ready = await execIn(h1, `${CLUSTER_NAME}-external-db`, ["pg_isready", "-h", "127.0.0.1", "-U", "keycloak", "-d", "keycloak"]);
+                return ready.exitCode === 0 ? true : undefined;
+            }, 1000);
+            const config = { ...CONFIG, replicas: 2, externalDatabase: `${HOSTS[0].address}:15432`, databasePassword: password };
+            const declaration = await declareStack(config, localProviderFake(local, log), undefined, { secretKeys: ["databasePassword"] });
+            expect(declaration.resources.filter((resource) => /postgres/.test(resource.name))).toEqual([]);
+            const result = await apply(ctx, undefined, declaration);
+            state = result.state;
+            const two = nodesOf(2);
+            const sizes = await waitForSizes(two, 2, 120_000);
+            expect(sizes).toEqual([2, 2]);
+            const addresses = await pollUntil("JGROUPS_PING in the external database", 60_000, async () => {
+                const rows = await jgroupsAddresses(`${CLUSTER_NAME}-external-db`, password);
+                return rows.length === 2 ? rows : undefined;
+            });
+            expect(addresses).toEqual(["192.168.77.1:7800", "192.168.77.2:7801"]);
+            const admin = await adminToken(two[1]);
+            expect(await createProbeRealm(two[1].url, admin.access_token, PROBE)).toBe("created");
+            const probe = await pollUntil("a token through the load balancer", 60_000, () => probeToken(LB_URL, PROBE));
+            expect((await userinfo(two[0].url, probe.access_token, PROBE.realm)).status).toBe(200);
+            report.externalDatabase = { clusterSizes: sizes, jgroupsAddresses: addresses, createdResources: result.created.length };
+            await destroy(ctx, state);
+            state = undefined;
+        } finally {
+            await external.remove({ force: true, v: true });
+        }
     });
 });

@@ -19,7 +19,7 @@ export interface StackOptions {
 }
 
 // Every fresh copy of the Pulumi SDK (one per isolated declaration) adds a process exit listener.
-process.setMaxListeners(100);
+process.setMaxListeners(300);
 
 export function namespaced(config: StackConfig): Record<string, string> {
     return Object.fromEntries(Object.entries(config).map(([key, value]) => [`keycloak-cluster:${key}`, String(value)]));

@@ -50,7 +50,7 @@ describe("planCluster", () => {
         for (const replicas of [1, 2, 7]) {
             expect(planNode(resolveSettings({ replicas: Math.max(replicas, 3), subnet: "10.50.7.0/24", basePort: 9100, clusterName: "sso" }), 3)).toEqual(plan.nodes[2]);
         }
-        const { tls: _noTls, ...args } = settings;
+        const { tls: _noTls, externalDatabase: _noExternalDatabase, ...args } = settings;
         expect(planCluster(resolveSettings({ ...args, replicas: 1 })).loadBalancer).toEqual(plan.loadBalancer);
     });
 

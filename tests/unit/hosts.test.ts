@@ -12,6 +12,16 @@ const HOSTS = [
 const hosts = JSON.stringify(HOSTS);
 
 type Container = DeclaredResource & { inputs: { name: string; envs: string[]; ports: { internal: number; external: number; ip: string }[]; uploads?: { file: string; content: string }[] } };
+/** The problems resolveSettings names for these arguments (none: []). */
+function problemsOf(args: Record<string, unknown>): string[] {
+    try {
+        resolveSettings(args);
+        return [];
+    } catch (error) {
+        return (error as { problems: string[] }).problems;
+    }
+}
+
 const container = (declaration: Declaration, name: string) => declaration.resources.find((resource) => resource.name === name) as Container;
 const envOf = (resource: Container) => Object.fromEntries(resource.inputs.envs.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
 
@@ -45,15 +55,6 @@ describe("parseHosts", () => {
 });
 
 describe("settings across hosts", () => {
-    const problemsOf = (args: Record<string, unknown>): string[] => {
-        try {
-            resolveSettings(args);
-            return [];
-        } catch (error) {
-            return (error as { problems: string[] }).problems;
-        }
-    };
-
     test("home hosts default to the first host and must name a host; they need hosts at all", () => {
         const settings = resolveSettings({ hosts, postgresHost: "b" });
         expect([settings.postgresHost, settings.loadBalancerHost]).toEqual(["b", "a"]);
@@ -76,15 +77,6 @@ describe("settings across hosts", () => {
         expect(nodeClusterPorts(4)).toEqual({ transport: 7803, failureDetection: 57803, management: 9003 });
     });
 });
-
-const problemsOfHosts = (args: Record<string, unknown>): string[] => {
-    try {
-        resolveSettings(args);
-        return [];
-    } catch (error) {
-        return (error as { problems: string[] }).problems;
-    }
-};
 
 describe("declared across hosts", () => {
     let three: Declaration;
@@ -148,7 +140,7 @@ describe("declared across hosts", () => {
                 expect({ name: resource.name, internal }).toEqual({ name: resource.name, internal: [...new Set(internal)].sort((a, b) => a - b) });
             }
         }
-        expect(problemsOfHosts({ hosts, databaseHostPort: 15432 })).toEqual([expect.stringMatching(/^databaseHostPort = 15432: not available with hosts; PostgreSQL is published on its host's private address, port 5432/)]);
+        expect(problemsOf({ hosts, databaseHostPort: 15432 })).toEqual([expect.stringMatching(/^databaseHostPort = 15432: not available with hosts; PostgreSQL is published on its host's private address, port 5432/)]);
     });
 
     test("the load balancer has a fixed server per possible node, the same for every replica count", () => {

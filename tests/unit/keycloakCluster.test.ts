@@ -411,3 +411,30 @@ describe("the edge: TLS at the load balancer and what is exposed where", () => {
         await expect(declareStack({ tlsCertificate: certificate.certificatePem, tlsKey: certificate.keyPem })).rejects.toThrow(/tlsCertificate: does not cover localhost/);
     });
 });
+
+describe("an existing PostgreSQL instead of the cluster's own", () => {
+    const external = { externalDatabase: "keycloak-db.internal:6432", databasePassword: "A-Database-Password-1" };
+
+    test("no PostgreSQL container, image or volume; every node connects there; outputs say so", async () => {
+        const declaration = await declareStack({ ...external, replicas: 2 }, unitProviderFake, undefined, { secretKeys: ["databasePassword"] });
+        expect(declaration.resources.filter((resource) => /postgres/.test(resource.name))).toEqual([]);
+        for (const node of containers(declaration).filter((container) => container.name.startsWith("keycloak-node-"))) {
+            expect(envOf(node)).toMatchObject({ KC_DB_URL_HOST: "keycloak-db.internal", KC_DB_URL_PORT: "6432", KC_DB_USERNAME: "keycloak", KC_DB_PASSWORD: "A-Database-Password-1" });
+            expect(node.dependsOn.filter((name) => /postgres/.test(name))).toEqual([]);
+        }
+        expect([declaration.stackOutputs.postgresContainerName, declaration.stackOutputs.databaseVolumeName]).toEqual(["", ""]);
+        const hosts = JSON.stringify([
+            { name: "a", engine: "unix:///a.sock", address: "10.0.0.1" },
+            { name: "b", engine: "unix:///b.sock", address: "10.0.0.2" },
+        ]);
+        const spread = await declareStack({ ...external, hosts, replicas: 2 }, unitProviderFake, undefined, { secretKeys: ["databasePassword"] });
+        expect(envOf(byName(spread).get("keycloak-b-node-2") as Container).KC_DB_URL_HOST).toBe("keycloak-db.internal");
+        expect(spread.resources.filter((resource) => /postgres/.test(resource.name))).toEqual([]);
+    });
+
+    test("bad or incomplete input is named before anything is declared", async () => {
+        await expect(declareStack({ externalDatabase: "keycloak-db.internal" })).rejects.toThrow(/externalDatabase = "keycloak-db.internal": must be host:port of a PostgreSQL server/);
+        await expect(declareStack({ externalDatabase: "db:5432" })).rejects.toThrow(/externalDatabase = "db:5432": needs databasePassword/);
+        await expect(declareStack({ ...external, databaseHostPort: 15432 }, unitProviderFake, undefined, { secretKeys: ["databasePassword"] })).rejects.toThrow(/databaseHostPort = 15432: publishes the cluster's own PostgreSQL, which externalDatabase replaces/);
+    });
+});
