@@ -256,6 +256,11 @@ export function exposureWarnings(settings: ClusterSettings, now: Date): string[]
     if (settings.databaseHostPort !== undefined && !isLoopback(settings.bindAddress)) {
         warnings.push(`keycloak-cluster: PostgreSQL is published on ${settings.bindAddress}:${settings.databaseHostPort}, reachable from other machines, without TLS`);
     }
+    if (settings.hosts.length > 0) {
+        warnings.push(
+            `keycloak-cluster: across hosts, the nodes' HTTP ports (admin console and admin API included, plain HTTP), their JGroups failure-detection ports${settings.externalDatabase ? "" : " and PostgreSQL"} are published on the hosts' private addresses (${settings.hosts.map((host) => host.address).join(", ")}): keep that network private and firewalled as README "Several hosts" lists`,
+        );
+    }
     if (settings.tls) warnings.push(...certificateWarnings(settings.tls.certificatePem, now).map((warning) => `keycloak-cluster: ${warning}`));
     return warnings;
 }

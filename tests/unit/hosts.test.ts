@@ -165,6 +165,12 @@ describe("declared across hosts", () => {
         }
     });
 
+    test("pulumi up warns that plain HTTP admin ports and the database sit on the private addresses", () => {
+        expect(three.warnings).toEqual([
+            expect.stringMatching(/^keycloak-cluster: across hosts, the nodes' HTTP ports \(admin console and admin API included, plain HTTP\), their JGroups failure-detection ports and PostgreSQL are published on the hosts' private addresses \(192\.168\.77\.1, 192\.168\.77\.2\)/),
+        ]);
+    });
+
     test("without hosts, nothing changes: no provider, the names and inputs of one engine", async () => {
         const plain = await declareStack({ replicas: 3 });
         const explicitEmpty = await declareStack({ replicas: 3, hosts: "" });
