@@ -94,11 +94,6 @@ export interface ClusterPlan {
     nodes: NodePlan[];
 }
 
-/**
- * The host name to put in URLs for ports published on `bindAddress`. `localhost` resolves to 127.0.0.1, so
- * another loopback address (127.0.0.2) must stay literal; ports on 0.0.0.0 are reachable on the host itself
- * through localhost (the public URL then comes from the `hostname` setting, which validation requires).
- */
 /** 127.0.0.0/8: reachable from this machine only. */
 export function isLoopback(address: string): boolean {
     return address.startsWith("127.") && parseIPv4(address) !== undefined;
@@ -113,11 +108,17 @@ export function nodeBindAddress(bindAddress: string): string {
     return isLoopback(bindAddress) ? bindAddress : "127.0.0.1";
 }
 
+/**
+ * The host name to put in URLs for ports published on `bindAddress`. `localhost` resolves to 127.0.0.1, so
+ * another loopback address (127.0.0.2) must stay literal; ports on 0.0.0.0 are reachable on the host itself
+ * through localhost (the public URL then comes from the `hostname` setting, which validation requires).
+ */
 export function publicHost(bindAddress: string): string {
     return bindAddress === "0.0.0.0" || bindAddress === "127.0.0.1" ? "localhost" : bindAddress;
 }
 
 export function planNode(settings: ClusterSettings, index: number): NodePlan {
+    const host = settings.hosts.length > 0 ? settings.hosts[nodeHostPosition(index, settings.hosts.length)] : undefined;
     const subnet = parseSubnet(settings.subnet)!;
     const hostPort = settings.basePort + index - 1;
     return {
@@ -126,8 +127,8 @@ export function planNode(settings: ClusterSettings, index: number): NodePlan {
         address: formatIPv4(subnet.base + FIRST_NODE_OFFSET + index - 1),
         hostPort,
         // With several hosts the node's HTTP is on its host's private address (the load balancer comes from another host).
-        url: settings.hosts.length > 0 ? `http://${settings.hosts[nodeHostPosition(index, settings.hosts.length)].address}:${hostPort}` : `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
-        ...(settings.hosts.length > 0 ? { placement: { host: settings.hosts[nodeHostPosition(index, settings.hosts.length)], ports: nodeClusterPorts(index) } } : {}),
+        url: host ? `http://${host.address}:${hostPort}` : `http://${publicHost(nodeBindAddress(settings.bindAddress))}:${hostPort}`,
+        ...(host ? { placement: { host, ports: nodeClusterPorts(index) } } : {}),
     };
 }
 

@@ -194,7 +194,7 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     replicas: { type: "integer", default: 2, description: "Number of Keycloak nodes (1 to 32, fewer if the subnet or port range is smaller)." },
     maxUnavailable: { type: "integer", default: 1, description: "How many nodes a change may replace at once (1 to 32); the rest keep serving." },
     basePort: { type: "integer", default: 8080, description: "Host port of node 1; node i listens on basePort + i - 1." },
-    bindAddress: { type: "string", default: "127.0.0.1", description: "Host address every published port binds to." },
+    bindAddress: { type: "string", default: "127.0.0.1", description: "Host address the load balancer binds to; node ports bind to it only while it is loopback, else to 127.0.0.1." },
     loadBalancerPort: { type: "integer", default: 8000, description: "Host port of the HAProxy load balancer." },
     subnet: { type: "string", default: "10.231.0.0/24", description: "IPv4 subnet (/16 to /28) of the private cluster network; nodes take addresses from .10 up." },
     keycloakImage: { type: "string", default: `quay.io/keycloak/keycloak:${KEYCLOAK_VERSION}`, description: "Keycloak image." },
@@ -424,15 +424,14 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
     const maxUnavailable = integer("maxUnavailable", 1, MAX_REPLICAS, `a whole number from 1 to ${MAX_REPLICAS} (nodes replaced at once)`);
     const replicas = integer("replicas", 1, capacity, `a whole number from 1 to ${capacity}; the most this stack can hold is the smallest of ${capacityLimits.join(", ")}`);
 
-    if (replicas !== undefined && basePort !== undefined) {
-        const lastNodePort = basePort + replicas - 1;
-        const clashes = (candidate: number | undefined) => candidate !== undefined && candidate >= basePort && candidate <= lastNodePort;
-        if (clashes(loadBalancerPort)) {
-            problems.push(`${describe("loadBalancerPort", loadBalancerPort)}: collides with the node ports ${basePort}-${lastNodePort} (basePort ${basePort}, replicas ${replicas}); choose a port outside that range`);
-        }
-        if (clashes(databaseHostPort)) {
-            problems.push(`${describe("databaseHostPort", databaseHostPort)}: collides with the node ports ${basePort}-${lastNodePort}; choose a port outside that range`);
-        }
+    // The node HTTP ports, basePort to basePort + replicas - 1, which no other published port may take.
+    const nodePorts = replicas !== undefined && basePort !== undefined ? `${basePort}-${basePort + replicas - 1}` : undefined;
+    const inNodePorts = (candidate: number | undefined) => candidate !== undefined && nodePorts !== undefined && candidate >= basePort! && candidate <= basePort! + replicas! - 1;
+    if (inNodePorts(loadBalancerPort)) {
+        problems.push(`${describe("loadBalancerPort", loadBalancerPort)}: collides with the node ports ${nodePorts} (basePort ${basePort}, replicas ${replicas}); choose a port outside that range`);
+    }
+    if (inNodePorts(databaseHostPort)) {
+        problems.push(`${describe("databaseHostPort", databaseHostPort)}: collides with the node ports ${nodePorts}; choose a port outside that range`);
     }
     if (databaseHostPort !== undefined && databaseHostPort === loadBalancerPort) {
         problems.push(`${describe("databaseHostPort", databaseHostPort)}: is also the loadBalancerPort; choose another port`);
@@ -479,8 +478,8 @@ export function resolveSettings(args: KeycloakClusterArgs): ClusterSettings {
             ["databaseHostPort", databaseHostPort],
         ];
         for (const [other, value] of taken) if (value === httpRedirectPort) problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: is also the ${other}; choose another port`);
-        if (replicas !== undefined && basePort !== undefined && httpRedirectPort >= basePort && httpRedirectPort <= basePort + replicas - 1) {
-            problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: collides with the node ports ${basePort}-${basePort + replicas - 1}; choose a port outside that range`);
+        if (inNodePorts(httpRedirectPort)) {
+            problems.push(`${describe("httpRedirectPort", httpRedirectPort)}: collides with the node ports ${nodePorts}; choose a port outside that range`);
         }
     }
 

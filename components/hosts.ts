@@ -2,8 +2,8 @@
  * Several Docker hosts: what the `hosts` setting holds, where each part of the cluster runs, and which host
  * ports each host publishes on its private address. Pure.
  *
- * Placement never moves a node: node i runs on host ((i - 1) mod H) of the list, so adding a node adds a
- * container on one host and touches nothing else. Every node-specific host port is derived from the node's
+ * Adding a node never moves one: node i runs on host ((i - 1) mod H) of the list, so a new node is a new
+ * container on one host and nothing else changes (a change of the host list itself re-places nodes). Every node-specific host port is derived from the node's
  * index alone, so nodes sharing a host never collide and a node keeps its ports wherever it runs.
  */
 import { isLoopback, JGROUPS_BIND_PORT, KEYCLOAK_MANAGEMENT_PORT, parseIPv4 } from "./addressPlan";
